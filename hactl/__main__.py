@@ -1,0 +1,3 @@
+from hactl.cli import main
+
+main()
