@@ -1,0 +1,1 @@
+"""Helpers that build real test clusters (network namespaces) for tests, `make demo` and benches."""
