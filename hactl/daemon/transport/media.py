@@ -1,0 +1,155 @@
+"""UDP sockets for the ha.cf media: one per (interface, port), bound to its device.
+
+Several media may share an interface (`bcast eth0` and `ucast eth0 PEER`): they share one
+socket, so a packet received on it is attributed to one link, the interface, which is
+what per-link status means to an admin ("eth1 to backup is dead"). Each socket is bound
+with SO_BINDTODEVICE so a packet for eth1 can never leave through eth0, and so that two
+heartbeat links stay two independent paths. IPv4 only for now: an IPv6 medium is refused
+with a clear error rather than half-working.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass
+
+import trio
+
+from engine.config.model import BcastMedium, McastMedium, Medium, SerialMedium, UcastMedium
+
+_SIOCGIFBRDADDR = 0x8919  # <linux/sockios.h>: get an interface's broadcast address
+_IFNAMSIZ = 16
+
+
+class MediumError(Exception):
+    """A configured medium cannot be opened (missing interface, address in use, ...)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MulticastGroup:
+    group: str
+    ttl: int
+    is_loopback: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkPlan:
+    """What one socket does: its interface and port, where it sends, which groups it joins."""
+
+    interface: str
+    port: int
+    is_broadcast: bool
+    unicast_peers: tuple[str, ...]
+    multicast_groups: tuple[MulticastGroup, ...]
+
+
+def plan_links(media: tuple[Medium, ...]) -> tuple[LinkPlan, ...]:
+    """Group media by (interface, port); serial media are not supported by this daemon."""
+    plans: dict[tuple[str, int], LinkPlan] = {}
+    for medium in media:
+        match medium:
+            case SerialMedium():
+                raise MediumError(f"serial {medium.device}: serial links are not supported yet")
+            case BcastMedium() | UcastMedium() | McastMedium():
+                pass
+        key = (medium.interface, medium.port)
+        plan = plans.get(key) or LinkPlan(
+            interface=medium.interface, port=medium.port, is_broadcast=False,
+            unicast_peers=(), multicast_groups=(),
+        )  # fmt: skip
+        plans[key] = _with_medium(plan, medium)
+    return tuple(plans.values())
+
+
+def _with_medium(plan: LinkPlan, medium: BcastMedium | UcastMedium | McastMedium) -> LinkPlan:
+    match medium:
+        case BcastMedium():
+            return _replace(plan, is_broadcast=True)
+        case UcastMedium():
+            _require_ipv4(medium.peer_address, f"ucast {medium.interface}")
+            return _replace(plan, unicast_peers=(*plan.unicast_peers, medium.peer_address))
+        case McastMedium():
+            _require_ipv4(medium.group, f"mcast {medium.interface}")
+            group = MulticastGroup(group=medium.group, ttl=medium.ttl,
+                                   is_loopback=medium.is_loopback)  # fmt: skip
+            return _replace(plan, multicast_groups=(*plan.multicast_groups, group))
+
+
+def _replace(plan: LinkPlan, **changes: object) -> LinkPlan:
+    fields = {
+        "interface": plan.interface, "port": plan.port, "is_broadcast": plan.is_broadcast,
+        "unicast_peers": plan.unicast_peers, "multicast_groups": plan.multicast_groups,
+    }  # fmt: skip
+    fields.update(changes)
+    return LinkPlan(**fields)  # type: ignore[arg-type]
+
+
+def _require_ipv4(address: str, where: str) -> None:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        raise MediumError(f"{where}: {address!r} is not an IP address") from None
+    if parsed.version != 4:
+        raise MediumError(f"{where}: {address}: IPv6 media are not supported yet")
+
+
+def broadcast_address(interface: str) -> str:
+    """The IPv4 broadcast address configured on `interface` (as `ip addr` shows `brd`)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        request = struct.pack("256s", interface.encode()[: _IFNAMSIZ - 1])
+        answer = fcntl.ioctl(probe.fileno(), _SIOCGIFBRDADDR, request)
+    except OSError as error:
+        raise MediumError(
+            f"bcast {interface}: no IPv4 broadcast address on {interface}: {error.strerror}"
+        ) from None
+    finally:
+        probe.close()
+    return socket.inet_ntoa(answer[20:24])
+
+
+def destinations(plan: LinkPlan) -> tuple[tuple[str, int], ...]:
+    """Every (address, port) a packet goes to on this link."""
+    targets: list[str] = []
+    if plan.is_broadcast:
+        targets.append(broadcast_address(plan.interface))
+    targets.extend(plan.unicast_peers)
+    targets.extend(group.group for group in plan.multicast_groups)
+    return tuple((target, plan.port) for target in targets)
+
+
+async def open_link_socket(plan: LinkPlan) -> trio.socket.SocketType:
+    """A UDP socket bound to `plan.port` on `plan.interface`, ready for its media."""
+    sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
+    try:
+        _configure(sock, plan)
+        await sock.bind(("", plan.port))
+    except OSError as error:
+        sock.close()
+        raise MediumError(
+            f"{plan.interface} port {plan.port}: cannot open the heartbeat socket: "
+            f"{error.strerror or error}"
+        ) from None
+    return sock
+
+
+def _configure(sock: trio.socket.SocketType, plan: LinkPlan) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, plan.interface.encode())
+    if plan.is_broadcast:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    if not plan.multicast_groups:
+        return
+    interface_index = socket.if_nametoindex(plan.interface)
+    request_interface = struct.pack("4s4si", b"\0" * 4, b"\0" * 4, interface_index)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, request_interface)
+    first = plan.multicast_groups[0]
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, first.ttl)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, int(first.is_loopback))
+    for group in plan.multicast_groups:
+        membership = struct.pack("4s4si", socket.inet_aton(group.group), b"\0" * 4,
+                                 interface_index)  # fmt: skip
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)

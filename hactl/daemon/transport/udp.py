@@ -1,0 +1,151 @@
+"""The trio side of the transport: send one envelope on every link, receive on all.
+
+One sequence counter per daemon run: the same (generation, seq) goes out on every link,
+so the receiver can drop the copies after noting each link alive. Receive loops hand
+every reception (delivered, link copy, refusal) to the shell through a memory channel;
+they never raise on bad input (the pure `Receiver` cannot), and a send that fails because
+a link is down is counted per link, never fatal: a dead link is exactly what redundant
+media are for.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from dataclasses import dataclass, field
+
+import trio
+
+from engine.config.model import AuthConfig
+from hactl.daemon.transport.envelope import MAX_PACKET_BYTES, Envelope, encode_envelope
+from hactl.daemon.transport.faults import FaultInjector
+from hactl.daemon.transport.media import LinkPlan, destinations, open_link_socket
+from hactl.daemon.transport.receiver import Receiver, Reception
+
+SEND_TIMEOUT_S = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arrival:
+    """A reception with the monotonic time it was read, for the shell."""
+
+    reception: Reception
+    monotonic_ns: int
+
+
+@dataclass(slots=True)
+class _Link:
+    plan: LinkPlan
+    sock: trio.socket.SocketType
+    targets: tuple[tuple[str, int], ...]
+
+
+@dataclass(slots=True, kw_only=True)
+class UdpTransport:
+    local_node: str
+    udpport: int
+    generation: int
+    auth: AuthConfig
+    plans: tuple[LinkPlan, ...]
+    receiver: Receiver
+    faults: FaultInjector | None = None
+    next_seq: int = 1
+    send_error_counts: dict[str, int] = field(default_factory=dict)
+    sent_packet_count: int = 0
+    _links: list[_Link] = field(default_factory=list)
+    _nursery: trio.Nursery | None = None
+
+    async def run(
+        self,
+        arrivals: trio.MemorySendChannel[Arrival],
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Open every link, then receive until cancelled."""
+        try:
+            for plan in self.plans:
+                sock = await open_link_socket(plan)
+                self._links.append(_Link(plan, sock, destinations(plan)))
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                for link in self._links:
+                    nursery.start_soon(self._receive_loop, link, arrivals)
+                task_status.started()
+        finally:
+            for link in self._links:
+                link.sock.close()
+
+    def set_auth(self, auth: AuthConfig) -> None:
+        """SIGHUP: new keys sign from the next packet; every listed key is accepted."""
+        self.auth = auth
+        self.receiver.auth = auth
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        return tuple(plan.interface for plan in self.plans)
+
+    async def send(
+        self, *, kind: int, body: object, destination: str | None, seal: bytes | None
+    ) -> int:
+        """Sign and send one envelope on every link; return its seq."""
+        seq = self.next_seq
+        self.next_seq += 1
+        envelope = Envelope(
+            udpport=self.udpport, sender=self.local_node, destination=destination,
+            generation=self.generation, seq=seq, kind=kind, body=body, seal=seal,
+        )  # fmt: skip
+        packet = encode_envelope(envelope, self.auth.active_key)
+        for link in self._links:
+            for target in link.targets:
+                await self._transmit(link, packet, target)
+        return seq
+
+    async def _transmit(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
+        if self.faults is None:
+            await self._send_now(link, packet, target)
+            return
+        assert self._nursery is not None, "send() before run() started"
+        for transmission in self.faults.transmissions():
+            if transmission.delay_ms == 0:
+                await self._send_now(link, packet, target)
+            else:
+                self._nursery.start_soon(self._send_later, link, packet, target,
+                                         transmission.delay_ms)  # fmt: skip
+
+    async def _send_later(
+        self, link: _Link, packet: bytes, target: tuple[str, int], delay_ms: int
+    ) -> None:
+        await trio.sleep(delay_ms / 1000)
+        await self._send_now(link, packet, target)
+
+    async def _send_now(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
+        with trio.move_on_after(SEND_TIMEOUT_S) as scope:
+            try:
+                await link.sock.sendto(packet, target)
+                self.sent_packet_count += 1
+                return
+            except OSError as error:
+                if error.errno not in _LINK_DOWN_ERRORS:
+                    raise
+        del scope
+        name = link.plan.interface
+        self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
+
+    async def _receive_loop(
+        self, link: _Link, arrivals: trio.MemorySendChannel[Arrival]
+    ) -> None:
+        while True:
+            try:
+                packet, _ = await link.sock.recvfrom(MAX_PACKET_BYTES + 1)
+            except OSError:
+                # e.g. ICMP errors reported on the socket while a link is down: not a packet
+                await trio.sleep(0.01)
+                continue
+            reception = self.receiver.receive(packet, link.plan.interface)
+            await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+
+
+_LINK_DOWN_ERRORS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ENOBUFS, errno.EPERM,
+     errno.ECONNREFUSED, errno.EHOSTDOWN, errno.EADDRNOTAVAIL}
+)  # fmt: skip
