@@ -66,6 +66,7 @@ class ResourceAction(enum.Enum):
     STOP = "stop"
     STATUS = "status"
     MONITOR = "monitor"
+    PROBE = "probe"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -94,7 +95,7 @@ class ResourceAgentModel:
                 return self.start_ms
             case ResourceAction.STOP:
                 return self.stop_ms
-            case ResourceAction.STATUS | ResourceAction.MONITOR:
+            case ResourceAction.STATUS | ResourceAction.MONITOR | ResourceAction.PROBE:
                 return self.status_ms
 
     def attempt(self, node: str, resource_id: str, action: ResourceAction) -> ActionOutcome:

@@ -198,8 +198,21 @@ def _parse_cluster(arguments: list[str]) -> ClusterSetup:
     options = dict(argument.split("=", 1) for argument in arguments if "=" in argument)
     if len(options) != len(arguments):
         raise ScenarioError("cluster options are written name=value")
-    known = {"nodes", "groups", "fencing", "auto_failback", "links", "resources", "ping", "boot",
-             "action_time", "deadtime", "keepalive", "initdead", "quorum_policy"}
+    known = {
+        "nodes",
+        "groups",
+        "fencing",
+        "auto_failback",
+        "links",
+        "resources",
+        "ping",
+        "boot",
+        "action_time",
+        "deadtime",
+        "keepalive",
+        "initdead",
+        "quorum_policy",
+    }
     if unknown := set(options) - known:
         raise ScenarioError(f"unknown cluster option(s) {sorted(unknown)}; known: {sorted(known)}")
     node_text = options.get("nodes", "2")
