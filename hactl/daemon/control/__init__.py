@@ -1,0 +1,1 @@
+"""The local admin socket: `hactl status|standby|takeover|shutdown|reload` talk to it."""
