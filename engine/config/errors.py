@@ -85,5 +85,6 @@ class ProblemLog:
         self.warnings.append(ConfigWarning(location=location, message=text))
 
     def raise_if_errors(self) -> None:
+        """Raise every problem, in line order (whole-file problems first)."""
         if self.problems:
-            raise ConfigError(self.problems)
+            raise ConfigError(sorted(self.problems, key=lambda problem: problem.line or 0))

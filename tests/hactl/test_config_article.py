@@ -56,7 +56,11 @@ def test_article_config_is_accepted(article_dir: Path) -> None:
     ip, httpd, smb = group.resources
     assert isinstance(ip, IPAddressResource)
     assert (ip.agent, ip.address, ip.prefix_length, ip.interface) == (
-        IPAgent.IPADDR, "198.18.0.50", None, None)
+        IPAgent.IPADDR,
+        "198.18.0.50",
+        None,
+        None,
+    )
     assert httpd == ScriptResource(script="httpd", arguments=(), spec="httpd")
     assert smb == ScriptResource(script="smb", arguments=(), spec="smb")
     messages = [warning.message for warning in config.warnings]
