@@ -1,8 +1,9 @@
 """UDP sockets for the ha.cf media: one per (interface, port), bound to its device.
 
 Several media may share an interface (`bcast eth0` and `ucast eth0 PEER`): they share one
-socket, so a packet received on it is attributed to one link, the interface, which is
-what per-link status means to an admin ("eth1 to backup is dead"). Each socket is bound
+socket, so a packet received on it is attributed to one link, named after the first
+medium on that interface the way the engine names links (`bcast eth1`): that is what
+per-link status means to an admin ("bcast eth1 to backup is dead"). Each socket is bound
 with SO_BINDTODEVICE so a packet for eth1 can never leave through eth0, and so that two
 heartbeat links stay two independent paths. IPv4 only for now: an IPv6 medium is refused
 with a clear error rather than half-working.
@@ -10,15 +11,16 @@ with a clear error rather than half-working.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import ipaddress
 import socket
 import struct
-from dataclasses import dataclass
 
 import trio
 
 from engine.config.model import BcastMedium, McastMedium, Medium, SerialMedium, UcastMedium
+from engine.core.links import link_name
 
 _SIOCGIFBRDADDR = 0x8919  # <linux/sockios.h>: get an interface's broadcast address
 _IFNAMSIZ = 16
@@ -28,17 +30,18 @@ class MediumError(Exception):
     """A configured medium cannot be opened (missing interface, address in use, ...)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class MulticastGroup:
     group: str
     ttl: int
     is_loopback: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LinkPlan:
     """What one socket does: its interface and port, where it sends, which groups it joins."""
 
+    link: str  # the engine's name for it ("bcast eth0"): the first medium on this socket
     interface: str
     port: int
     is_broadcast: bool
@@ -57,8 +60,8 @@ def plan_links(media: tuple[Medium, ...]) -> tuple[LinkPlan, ...]:
                 pass
         key = (medium.interface, medium.port)
         plan = plans.get(key) or LinkPlan(
-            interface=medium.interface, port=medium.port, is_broadcast=False,
-            unicast_peers=(), multicast_groups=(),
+            link=link_name(medium), interface=medium.interface, port=medium.port,
+            is_broadcast=False, unicast_peers=(), multicast_groups=(),
         )  # fmt: skip
         plans[key] = _with_medium(plan, medium)
     return tuple(plans.values())
@@ -67,24 +70,16 @@ def plan_links(media: tuple[Medium, ...]) -> tuple[LinkPlan, ...]:
 def _with_medium(plan: LinkPlan, medium: BcastMedium | UcastMedium | McastMedium) -> LinkPlan:
     match medium:
         case BcastMedium():
-            return _replace(plan, is_broadcast=True)
+            return dataclasses.replace(plan, is_broadcast=True)
         case UcastMedium():
             _require_ipv4(medium.peer_address, f"ucast {medium.interface}")
-            return _replace(plan, unicast_peers=(*plan.unicast_peers, medium.peer_address))
+            peers = (*plan.unicast_peers, medium.peer_address)
+            return dataclasses.replace(plan, unicast_peers=peers)
         case McastMedium():
             _require_ipv4(medium.group, f"mcast {medium.interface}")
             group = MulticastGroup(group=medium.group, ttl=medium.ttl,
                                    is_loopback=medium.is_loopback)  # fmt: skip
-            return _replace(plan, multicast_groups=(*plan.multicast_groups, group))
-
-
-def _replace(plan: LinkPlan, **changes: object) -> LinkPlan:
-    fields = {
-        "interface": plan.interface, "port": plan.port, "is_broadcast": plan.is_broadcast,
-        "unicast_peers": plan.unicast_peers, "multicast_groups": plan.multicast_groups,
-    }  # fmt: skip
-    fields.update(changes)
-    return LinkPlan(**fields)  # type: ignore[arg-type]
+            return dataclasses.replace(plan, multicast_groups=(*plan.multicast_groups, group))
 
 
 def _require_ipv4(address: str, where: str) -> None:

@@ -1,4 +1,4 @@
-"""Turn received bytes into one verdict: deliver, note a link, ignore, or refuse and count.
+"""Turn received bytes into one verdict: deliver, ignore, or refuse and count.
 
 This is the whole receive-side policy in one pure object, so a Hypothesis test can feed it
 random bytes and know that nothing reaches the engine unless it is well formed, signed
@@ -20,17 +20,16 @@ SECURITY_REPORT_INTERVAL_MS = 10_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Delivered:
+    """A new packet, or its first copy on another link (`is_first_copy` False).
+
+    The engine keeps per-link liveness, so each link's copy is delivered once; only a
+    second copy on the same link is refused.
+    """
+
     envelope: Envelope
     link: str
     is_sender_restart: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LinkCopy:
-    """A copy of an already-delivered packet on another link: proof the link works."""
-
-    sender: str
-    link: str
+    is_first_copy: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +47,7 @@ class Refused:
     detail: str
 
 
-Reception = Delivered | LinkCopy | Ignored | Refused
+Reception = Delivered | Ignored | Refused
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,11 +74,12 @@ class Receiver:
             return Ignored(reason="other_destination")
         verdict = self.guard.check(envelope.sender, envelope.generation, envelope.seq, link)
         match verdict:
-            case Verdict.FIRST | Verdict.FIRST_AFTER_RESTART:
-                is_restart = verdict is Verdict.FIRST_AFTER_RESTART
-                return Delivered(envelope=envelope, link=link, is_sender_restart=is_restart)
-            case Verdict.OTHER_LINK_COPY:
-                return LinkCopy(sender=envelope.sender, link=link)
+            case Verdict.FIRST | Verdict.FIRST_AFTER_RESTART | Verdict.OTHER_LINK_COPY:
+                return Delivered(
+                    envelope=envelope, link=link,
+                    is_sender_restart=verdict is Verdict.FIRST_AFTER_RESTART,
+                    is_first_copy=verdict is not Verdict.OTHER_LINK_COPY,
+                )  # fmt: skip
             case Verdict.REPLAYED | Verdict.TOO_OLD | Verdict.STALE_GENERATION:
                 detail = f"generation {envelope.generation} seq {envelope.seq}"
                 return self._refuse(verdict.value, link, envelope.sender, detail)

@@ -82,7 +82,7 @@ class UdpTransport:
 
     @property
     def links(self) -> tuple[str, ...]:
-        return tuple(plan.interface for plan in self.plans)
+        return tuple(plan.link for plan in self.plans)
 
     async def send(
         self, *, kind: int, body: object, destination: str | None, seal: bytes | None
@@ -128,7 +128,7 @@ class UdpTransport:
                 if error.errno not in _LINK_DOWN_ERRORS:
                     raise
         del scope
-        name = link.plan.interface
+        name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
     async def _receive_loop(
@@ -141,7 +141,7 @@ class UdpTransport:
                 # e.g. ICMP errors reported on the socket while a link is down: not a packet
                 await trio.sleep(0.01)
                 continue
-            reception = self.receiver.receive(packet, link.plan.interface)
+            reception = self.receiver.receive(packet, link.plan.link)
             await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
 
 

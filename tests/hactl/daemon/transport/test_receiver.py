@@ -10,7 +10,6 @@ from hactl.daemon.transport.envelope import Envelope, encode_envelope
 from hactl.daemon.transport.receiver import (
     Delivered,
     Ignored,
-    LinkCopy,
     Receiver,
     Refused,
     SecurityReporter,
@@ -39,7 +38,9 @@ def test_first_copy_delivered_second_link_noted_same_link_refused() -> None:
     receiver = make_receiver()
     first = receiver.receive(packet(seq=5), "eth0")
     assert isinstance(first, Delivered) and first.link == "eth0"
-    assert receiver.receive(packet(seq=5), "eth1") == LinkCopy(sender="master", link="eth1")
+    copy = receiver.receive(packet(seq=5), "eth1")
+    assert isinstance(copy, Delivered) and copy.link == "eth1" and not copy.is_first_copy
+    assert first.is_first_copy
     again = receiver.receive(packet(seq=5), "eth0")
     assert isinstance(again, Refused) and again.reason == "replayed"
     assert receiver.refused_counts == {"replayed": 1}
