@@ -1,0 +1,83 @@
+"""Read records back, in order, for replay, `show`, `tail` and `export`.
+
+Reading checks framing, sequence and chain continuity (cheap) but not signatures (that is
+`verify_journal`'s job). A torn end of the last segment is where reading stops, as if
+the journal ended there (open would cut it); damage anywhere else raises
+JournalCorruptError naming the place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgpack
+
+from journal.errors import JournalCorruptError
+from journal.framing import FRAME_HEADER_BYTES, decode_segment_header, frame_problem
+from journal.segments import list_segments
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One journal record as stored; `head` is the chain head after it."""
+
+    seq: int
+    kind: int
+    monotonic_ns: int
+    wall_ns: int
+    payload: object
+    head: bytes
+
+
+def read_records(directory: Path, *, since_seq: int = 0) -> Iterator[Record]:
+    """Every readable record with seq >= `since_seq`, oldest first."""
+    segments = list_segments(directory)
+    expected_head: bytes | None = None
+    expected_seq: int | None = None
+    for position, (_index, path) in enumerate(segments):
+        is_last = position == len(segments) - 1
+        data = path.read_bytes()
+        header, problem = decode_segment_header(data, len(data))
+        if header is None:
+            if is_last:
+                return
+            raise JournalCorruptError(segment=path.name, offset=0, seq=expected_seq,
+                                      problem=problem or "bad header")
+        if expected_head is not None and (header.previous_head != expected_head
+                                          or header.first_seq != expected_seq):
+            raise JournalCorruptError(segment=path.name, offset=0, seq=header.first_seq,
+                                      problem="segment does not continue the previous one")
+        head = header.previous_head
+        seq = header.first_seq
+        for record in _segment_records(data, path.name, header.header_bytes, seq, head, is_last):
+            head, seq = record.head, record.seq + 1
+            if record.seq >= since_seq:
+                yield record
+        expected_head, expected_seq = head, seq
+
+
+def _segment_records(data: bytes, name: str, offset: int, seq: int, head: bytes,
+                     is_last: bool) -> Iterator[Record]:
+    end = len(data)
+    view = memoryview(data)
+    while offset < end:
+        length, problem = frame_problem(view, offset, end)
+        if problem is not None:
+            if is_last:
+                return  # a torn tail: the journal ends at the last whole frame
+            raise JournalCorruptError(segment=name, offset=offset, seq=seq, problem=problem)
+        body = view[offset + FRAME_HEADER_BYTES : offset + FRAME_HEADER_BYTES + length]
+        fields = msgpack.unpackb(body, raw=False)
+        if not (isinstance(fields, list) and len(fields) == 5 and fields[0] == seq):
+            raise JournalCorruptError(segment=name, offset=offset, seq=seq,
+                                      problem="record out of sequence or malformed")
+        hasher = hashlib.sha256(head)
+        hasher.update(body)
+        head = hasher.digest()
+        yield Record(seq=seq, kind=fields[1], monotonic_ns=fields[2], wall_ns=fields[3],
+                     payload=fields[4], head=head)
+        seq += 1
+        offset += FRAME_HEADER_BYTES + length

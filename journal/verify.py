@@ -1,0 +1,222 @@
+"""`verify_journal`: prove a journal directory is the unbroken, sealed history of one node.
+
+It checks, segment by segment and without re-encoding anything: segment numbering (a gap
+is a missing segment), headers (node, index, first seq, previous head: a spliced or
+replaced segment breaks here), every frame's CRC, the seq order, the hash chain, every
+seal's signature under the key epoch in force, every key rotation (signed by the previous
+key), and, for a pruned journal, the prune manifest that ties the first retained segment
+to the genesis key. The first break stops the walk: after it nothing can be trusted.
+
+Unsealed bytes at the very end of the last segment are a warning, not a failure: they
+were never acknowledged and the next `Journal.open` cuts them off. Cutting the end of a
+journal off cleanly at a seal is only evident against a seal held elsewhere (peers
+journal each other's seals for exactly this reason).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from journal import kinds
+from journal.chain import ChainState, WalkResult, walk_segment
+from journal.framing import GENESIS_PREVIOUS_HEAD, SegmentHeader, decode_segment_header
+from journal.recovery import find_valid_seal_in_tail
+from journal.retention import PruneManifest, check_manifest
+from journal.segments import list_segments
+
+_Fail = Callable[[int, "int | None", str], bool]
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyProblem:
+    segment: str
+    offset: int
+    seq: int | None
+    problem: str
+
+    def describe(self) -> str:
+        seq = "?" if self.seq is None else str(self.seq)
+        return f"{self.segment}: byte offset {self.offset}: seq {seq}: {self.problem}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyReport:
+    problems: list[VerifyProblem]
+    warnings: list[str]
+    node: str | None
+    records: int
+    segments: int
+    seals: int
+    key_epochs: int
+    pruned_segments: int
+    first_seq: int | None
+    last_seq: int | None
+    first_wall_ns: int | None
+    last_wall_ns: int | None
+    genesis_public_key: bytes | None
+    is_genesis_key_trusted: bool  # checked against a key given by the caller
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class _Progress:
+    state: ChainState | None = None
+    first_header: SegmentHeader | None = None
+    latest_manifest: PruneManifest | None = None
+    manifest_problem: str | None = None
+    problems: list[VerifyProblem] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    segments: int = 0
+
+
+def verify_journal(directory: Path, *, public_key: bytes | None = None,
+                   check_signatures: bool = True) -> VerifyReport:
+    """Verify everything under `directory`; `public_key` is the trusted genesis key."""
+    progress = _Progress()
+    segments = list_segments(directory)
+    if not segments:
+        progress.problems.append(VerifyProblem(segment=str(directory), offset=0, seq=None,
+                                               problem="no journal segments found"))
+    previous_index: int | None = None
+    for position, (index, path) in enumerate(segments):
+        is_last = position == len(segments) - 1
+        if not _verify_segment(path, index, previous_index, is_last, progress,
+                               public_key=public_key, check_signatures=check_signatures):
+            break
+        previous_index = index
+    if not progress.problems:
+        _verify_start(progress, public_key=public_key, check_signatures=check_signatures)
+    return _report(progress, public_key)
+
+
+def _verify_segment(path: Path, index: int, previous_index: int | None, is_last: bool,
+                    progress: _Progress, *, public_key: bytes | None,
+                    check_signatures: bool) -> bool:
+    data = path.read_bytes()
+    progress.segments += 1
+    state = progress.state
+
+    def fail(offset: int, seq: int | None, problem: str) -> bool:
+        progress.problems.append(VerifyProblem(segment=path.name, offset=offset, seq=seq,
+                                               problem=problem))
+        return False
+
+    header, header_problem = decode_segment_header(data, len(data))
+    if header is None:
+        return fail(0, None if state is None else state.next_seq, header_problem or "bad header")
+    if previous_index is not None and index != previous_index + 1:
+        return fail(0, header.first_seq, f"missing segment {previous_index + 1}")
+    if header.segment_index != index:
+        return fail(0, header.first_seq, f"header says segment {header.segment_index} but the "
+                    f"file is segment {index} (segment replaced or renamed)")
+    if state is None:
+        state = ChainState(node=header.node, next_seq=header.first_seq,
+                           head=header.previous_head, epoch=None, epoch_public_key=None,
+                           genesis_public_key=public_key)
+        progress.state = state
+        progress.first_header = header
+    else:
+        if header.node != state.node:
+            return fail(0, header.first_seq, f"segment written by node {header.node!r}, the "
+                        f"journal belongs to {state.node!r} (spliced from another journal)")
+        if header.first_seq != state.next_seq or header.previous_head != state.head:
+            return fail(0, header.first_seq, "broken chain: the segment does not continue the "
+                        "previous segment's last head and seq (replaced or spliced)")
+
+    def visit(seq: int, kind: int, monotonic_ns: int, wall_ns: int, payload: object,
+              head: bytes) -> None:
+        if kind == kinds.PRUNE_MANIFEST:
+            try:
+                progress.latest_manifest = PruneManifest.from_payload(payload)
+            except (ValueError, AssertionError) as error:
+                progress.manifest_problem = f"malformed prune manifest at seq {seq}: {error}"
+
+    result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
+                          state=state, check_signatures=check_signatures, visitor=visit)
+    return _judge_end(result, data, path.name, is_last, progress, fail)
+
+
+def _judge_end(result: WalkResult, data: bytes, name: str, is_last: bool, progress: _Progress,
+               fail: _Fail) -> bool:
+    state = progress.state
+    assert state is not None
+    sealed_end = result.last_seal.end_offset if result.last_seal is not None else None
+    problem = result.problem
+    if problem is not None and not (is_last and problem.is_framing):
+        return fail(problem.offset, problem.seq, problem.problem)
+    if problem is not None:
+        after_seq = -1 if result.last_seal is None else result.last_seal.next_seq - 1
+        keys = {} if state.epoch is None or state.epoch_public_key is None \
+            else {state.epoch: state.epoch_public_key}
+        stray = find_valid_seal_in_tail(data, start_offset=problem.offset, end_offset=len(data),
+                                        node=state.node, epoch_keys=keys, after_seq=after_seq)
+        if stray is not None:
+            return fail(problem.offset, problem.seq, f"{problem.problem}, but a valid seal for "
+                        f"seq {stray.seal.seq} follows at offset {stray.offset} (sealed records "
+                        "damaged)")
+    if sealed_end is None:
+        return fail(len(data), state.next_seq, "truncation behind a seal: the segment holds no "
+                    "valid seal")
+    if sealed_end != len(data):
+        if not is_last:
+            return fail(sealed_end, None, "truncation behind a seal: the segment does not end "
+                        "with a seal")
+        progress.warnings.append(
+            f"{name}: {len(data) - sealed_end} unsealed bytes after the last seal at offset "
+            f"{sealed_end} (never acknowledged; the next open cuts them off)")
+    return True
+
+
+def _verify_start(progress: _Progress, *, public_key: bytes | None,
+                  check_signatures: bool) -> None:
+    """A journal starts at genesis, or at a segment the latest prune manifest accounts for."""
+    header = progress.first_header
+    state = progress.state
+    assert header is not None and state is not None
+    if header.segment_index == 0 and header.first_seq == 0 \
+            and header.previous_head == GENESIS_PREVIOUS_HEAD:
+        return  # the walker checked the genesis record and every key from there
+    name = f"segment-{header.segment_index:08d}.journal"
+    if progress.manifest_problem is not None:
+        problem: str | None = progress.manifest_problem
+    elif progress.latest_manifest is None:
+        problem = (f"missing segment: the journal starts at segment {header.segment_index} "
+                   f"(seq {header.first_seq}) and holds no prune manifest")
+    else:
+        problem = check_manifest(progress.latest_manifest, first_header=header,
+                                 first_epoch=state.first_epoch_seen,
+                                 trusted_genesis_key=public_key,
+                                 check_signatures=check_signatures)
+        state.genesis_public_key = progress.latest_manifest.genesis_public_key
+    if problem is not None:
+        progress.problems.append(VerifyProblem(segment=name, offset=0, seq=header.first_seq,
+                                               problem=problem))
+
+
+def _report(progress: _Progress, public_key: bytes | None) -> VerifyReport:
+    state = progress.state
+    header = progress.first_header
+    manifest = progress.latest_manifest
+    is_pruned = header is not None and header.segment_index > 0
+    pruned = len(manifest.pruned) if manifest is not None and is_pruned else 0
+    key_epochs = 0 if state is None or state.epoch is None else state.epoch + 1
+    return VerifyReport(
+        problems=progress.problems,
+        warnings=progress.warnings,
+        node=None if state is None else state.node,
+        records=0 if state is None else state.records,
+        segments=progress.segments,
+        seals=0 if state is None else state.seals,
+        key_epochs=key_epochs,
+        pruned_segments=pruned,
+        first_seq=None if header is None else header.first_seq,
+        last_seq=None if state is None or state.records == 0 else state.next_seq - 1,
+        first_wall_ns=None if state is None else state.first_wall_ns,
+        last_wall_ns=None if state is None else state.last_wall_ns,
+        genesis_public_key=None if state is None else state.genesis_public_key,
+        is_genesis_key_trusted=public_key is not None and not progress.problems,
+    )
