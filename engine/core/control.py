@@ -1,0 +1,143 @@
+"""Control messages: sent at once, retransmitted every keepalive until acknowledged.
+
+Heartbeats may be lost; control messages (standby requests, release and shutdown notices)
+must arrive, so the engine keeps each in `state.outgoing` and sends it again each keepalive
+until the peer's ACK, or until the peer is dead or gone (then nobody is left to tell).
+Receipt is idempotent: a (generation, message id) already handled is only ACKed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.core.commands import LogLevel, SendControlMessage
+from engine.core.effects import Effects
+from engine.core.events import ControlMessageReceived
+from engine.core.membership import mark_left
+from engine.core.messages import ControlKind, ControlMessage
+from engine.core.state import NodeState, OutgoingControl, PeerState, PeerStatus
+
+
+def send_control(state: NodeState, to_node: str, message: ControlMessage, fx: Effects) -> NodeState:
+    assert message.kind is not ControlKind.ACK, "ACKs are sent once, never queued"
+    assert to_node in state.peers
+    message_id = fx.new_message_id()
+    fx.emit(SendControlMessage(to_node=to_node, message_id=message_id, message=message))
+    keepalive_ms = state.require_config().timings.keepalive.value_ms
+    queued = OutgoingControl(
+        message_id=message_id,
+        to_node=to_node,
+        message=message,
+        next_send_ms=state.now_ms + keepalive_ms,
+    )
+    return replace(state, outgoing=(*state.outgoing, queued))
+
+
+def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -> NodeState:
+    for name, peer in state.peers.items():
+        if peer.status in (PeerStatus.UP, PeerStatus.INIT):
+            state = send_control(state, name, message, fx)
+    return state
+
+
+def retransmit_due(state: NodeState, fx: Effects) -> NodeState:
+    if not any(item.next_send_ms <= state.now_ms for item in state.outgoing):
+        return state
+    keepalive_ms = state.require_config().timings.keepalive.value_ms
+    kept: list[OutgoingControl] = []
+    for item in state.outgoing:
+        if item.next_send_ms > state.now_ms:
+            kept.append(item)
+            continue
+        peer = state.peers.get(item.to_node)
+        if peer is None or peer.status in (PeerStatus.DEAD, PeerStatus.LEFT):
+            fx.is_dirty = True  # a shutdown may have been waiting on this one
+            continue
+        fx.emit(
+            SendControlMessage(
+                to_node=item.to_node, message_id=item.message_id, message=item.message
+            )
+        )
+        kept.append(replace(item, next_send_ms=state.now_ms + keepalive_ms))
+    return replace(state, outgoing=tuple(kept))
+
+
+def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects) -> NodeState:
+    peer = state.peers.get(event.from_node)
+    if peer is None or (peer.generation is not None and event.generation < peer.generation):
+        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+    message = event.message
+    if message.kind is ControlKind.ACK:
+        return _acknowledged(state, event.from_node, message, fx)
+    acknowledgement = ControlMessage(kind=ControlKind.ACK, acked_message_id=event.message_id)
+    fx.emit(
+        SendControlMessage(
+            to_node=event.from_node, message_id=fx.new_message_id(), message=acknowledgement
+        )
+    )
+    key = _control_key(event.generation, event.message_id)
+    if key in peer.processed_control_ids:
+        return state
+    peer = replace(peer, processed_control_ids=peer.processed_control_ids | {key})
+    peers = dict(state.peers)
+    peers[peer.name] = peer
+    state = replace(state, peers=peers)
+    return _apply(state, peer, message, fx)
+
+
+def _control_key(generation: int, message_id: int) -> int:
+    # One int per message: ids are far below 2**40 in any real run.
+    return (generation << 40) | message_id
+
+
+def _acknowledged(
+    state: NodeState, from_node: str, message: ControlMessage, fx: Effects
+) -> NodeState:
+    kept = tuple(
+        item
+        for item in state.outgoing
+        if not (item.to_node == from_node and item.message_id == message.acked_message_id)
+    )
+    if len(kept) != len(state.outgoing):
+        fx.is_dirty = True
+    return replace(state, outgoing=kept)
+
+
+def _apply(state: NodeState, peer: PeerState, message: ControlMessage, fx: Effects) -> NodeState:
+    config = state.require_config()
+    known = {group.name for group in config.groups}
+    match message.kind:
+        case ControlKind.STANDBY_REQUEST:
+            wanted = frozenset(message.groups) & known
+            fx.log(
+                LogLevel.INFO,
+                f"node {peer.name} asked for {', '.join(sorted(wanted)) or 'no groups'}: "
+                "standing by for them",
+            )
+            fx.is_dirty = True
+            return replace(state, declined_groups=state.declined_groups | wanted)
+        case ControlKind.RELEASE_DONE:
+            return _release_done(state, peer, frozenset(message.groups), fx)
+        case ControlKind.SHUTDOWN_NOTICE:
+            return mark_left(state, peer, fx)
+        case ControlKind.ACK:
+            raise AssertionError("handled by the caller")
+
+
+def _release_done(
+    state: NodeState, peer: PeerState, groups: frozenset[str], fx: Effects
+) -> NodeState:
+    payload = peer.payload
+    if payload is None or not (payload.occupied_groups() & groups):
+        return state
+    # Same status_version: the peer's next heartbeat carries a higher one and replaces this.
+    payload = replace(
+        payload,
+        running_groups=tuple(g for g in payload.running_groups if g not in groups),
+        starting_groups=tuple(g for g in payload.starting_groups if g not in groups),
+        stopping_groups=tuple(g for g in payload.stopping_groups if g not in groups),
+    )
+    peers = dict(state.peers)
+    peers[peer.name] = replace(peer, payload=payload)
+    fx.is_dirty = True
+    return replace(state, peers=peers)

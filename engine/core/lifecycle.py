@@ -1,0 +1,166 @@
+"""Start, configuration reload, admin commands and clean shutdown of the local node.
+
+`NodeStarted` resets the whole state: a restarted node knows nothing of its previous run
+but its generation (peers learn it restarted from the higher generation). Admin moves follow
+hb_standby / hb_takeover: standby makes this node decline the groups in scope; takeover
+clears this node's declines and failed marks for the scope and asks every live peer to
+decline those groups. Declines travel in heartbeats and last until a takeover or a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import assert_never
+
+from engine.config.model import ClusterConfig
+from engine.core.commands import LogLevel, ReloadConfiguration
+from engine.core.control import send_to_live_peers
+from engine.core.effects import Effects
+from engine.core.events import AdminAction, AdminCommandReceived, ConfigReloaded, NodeStarted
+from engine.core.groups import new_group_run
+from engine.core.membership import new_peer
+from engine.core.messages import ControlKind, ControlMessage, NodePhase, Scope
+from engine.core.pings import ping_targets
+from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
+
+
+def boot(event: NodeStarted, fx: Effects) -> NodeState:
+    config = event.config
+    assert config.local_node in config.nodes
+    now_ms = event.now_ms
+    initdead_ms = config.timings.initdead.value_ms
+    all_groups = frozenset(group.name for group in config.groups)
+    peers = {
+        name: new_peer(name, init_deadline_ms=now_ms + initdead_ms, all_groups=all_groups)
+        for name in config.nodes
+        if name != config.local_node
+    }
+    targets = ping_targets(config)
+    fx.log(
+        LogLevel.INFO,
+        f"node {config.local_node} starting, generation {event.generation}, "
+        f"{len(config.nodes)} nodes, {len(config.groups)} groups",
+    )
+    fx.is_dirty = True
+    return NodeState(
+        phase=NodePhase.BOOTING,
+        config=config,
+        generation=event.generation,
+        now_ms=now_ms,
+        wall_time_ms=event.wall_time_ms,
+        started_ms=now_ms,
+        next_heartbeat_ms=now_ms,
+        next_ping_ms=now_ms if targets else None,
+        peers=peers,
+        groups={group.name: new_group_run(group) for group in config.groups},
+        ping_targets=targets,
+    )
+
+
+def reload_config(state: NodeState, event: ConfigReloaded, fx: Effects) -> NodeState:
+    config = event.config
+    if config.local_node != state.local_node:
+        fx.log(
+            LogLevel.ERROR,
+            f"reloaded configuration is for node {config.local_node}, not "
+            f"{state.local_node}: ignored",
+        )
+        return state
+    fx.log(LogLevel.INFO, "configuration reloaded")
+    fx.is_dirty = True
+    targets = ping_targets(config, state.ping_targets)
+    next_ping_ms = state.next_ping_ms
+    if targets and next_ping_ms is None:
+        next_ping_ms = state.now_ms
+    return replace(
+        state,
+        config=config,
+        wall_time_ms=event.wall_time_ms,
+        peers=_reloaded_peers(state, config),
+        groups=_reloaded_groups(state, config),
+        ping_targets=targets,
+        next_ping_ms=next_ping_ms if targets else None,
+    )
+
+
+def _reloaded_peers(state: NodeState, config: ClusterConfig) -> dict[str, PeerState]:
+    deadline_ms = state.now_ms + config.timings.initdead.value_ms
+    all_groups = frozenset(group.name for group in config.groups)
+    return {
+        name: state.peers.get(name)
+        or new_peer(name, init_deadline_ms=deadline_ms, all_groups=all_groups)
+        for name in config.nodes
+        if name != config.local_node
+    }
+
+
+def _reloaded_groups(state: NodeState, config: ClusterConfig) -> dict[str, GroupRun]:
+    groups = {
+        name: run
+        for name, run in state.groups.items()
+        # A removed group that still runs here is stopped by reconcile, then forgotten.
+        if run.phase is not GroupPhase.STOPPED or any(g.name == name for g in config.groups)
+    }
+    for group in config.groups:
+        current = groups.get(group.name)
+        if current is None or (current.phase is GroupPhase.STOPPED and current.pending is None):
+            groups[group.name] = new_group_run(group)
+    return groups
+
+
+def scope_groups(config: ClusterConfig, scope: Scope) -> frozenset[str]:
+    """The groups an admin scope names, relative to the local node (hb_standby's rule)."""
+    local = config.local_node
+    match scope:
+        case Scope.ALL:
+            return frozenset(group.name for group in config.groups)
+        case Scope.LOCAL:
+            return frozenset(g.name for g in config.groups if g.preferred_node == local)
+        case Scope.FOREIGN:
+            return frozenset(g.name for g in config.groups if g.preferred_node != local)
+        case _:
+            assert_never(scope)
+
+
+def admin_command(state: NodeState, event: AdminCommandReceived, fx: Effects) -> NodeState:
+    config = state.require_config()
+    who = f"uid {event.uid} pid {event.pid}"
+    match event.action:
+        case AdminAction.STANDBY:
+            groups = scope_groups(config, event.scope)
+            fx.log(LogLevel.INFO, f"standby {event.scope.value} by {who}: {_names(groups)}")
+            fx.is_dirty = True
+            return replace(state, declined_groups=state.declined_groups | groups)
+        case AdminAction.TAKEOVER:
+            groups = scope_groups(config, event.scope)
+            fx.log(LogLevel.INFO, f"takeover {event.scope.value} by {who}: {_names(groups)}")
+            fx.is_dirty = True
+            state = replace(
+                state,
+                declined_groups=state.declined_groups - groups,
+                failed_groups=state.failed_groups - groups,
+            )
+            request = ControlMessage(kind=ControlKind.STANDBY_REQUEST, groups=tuple(sorted(groups)))
+            return send_to_live_peers(state, request, fx) if groups else state
+        case AdminAction.SHUTDOWN:
+            fx.log(LogLevel.INFO, f"shutdown requested by {who}")
+            return begin_shutdown(state, fx)
+        case AdminAction.RELOAD:
+            fx.log(LogLevel.INFO, f"configuration reload requested by {who}")
+            fx.emit(ReloadConfiguration())
+            return state
+        case _:
+            assert_never(event.action)
+
+
+def begin_shutdown(state: NodeState, fx: Effects) -> NodeState:
+    """Hand over at once: stop every group (reconcile), then tell the peers and exit."""
+    if state.phase not in (NodePhase.BOOTING, NodePhase.ACTIVE):
+        return state  # already leaving
+    fx.log(LogLevel.INFO, "clean shutdown: releasing every group")
+    fx.is_dirty = True
+    return replace(state, phase=NodePhase.LEAVING)
+
+
+def _names(groups: frozenset[str]) -> str:
+    return ", ".join(sorted(groups)) or "no groups"

@@ -1,0 +1,178 @@
+"""`step`: one event in, the new state and the commands out. The engine's only entry point.
+
+Each step (1) applies the event, (2) fires every timer that is due at the event's time,
+(3) ends the boot phase when every peer was heard or given up on, (4) reconciles the
+groups if anything placement depends on changed, and (5) sends a heartbeat when the
+status changed or the keepalive period is up. Time never goes backwards: an event older
+than the last one is taken to happen at the last one's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import assert_never
+
+from engine.core.commands import AlertKind, Command, LogLevel, SelfFence, SendHeartbeat
+from engine.core.control import receive_control, retransmit_due
+from engine.core.effects import Effects
+from engine.core.events import (
+    AdminCommandReceived,
+    ConfigReloaded,
+    ControlMessageReceived,
+    Event,
+    FenceCompleted,
+    HeartbeatReceived,
+    NodeStarted,
+    PingResultReceived,
+    ResourceActionCompleted,
+    ShutdownRequested,
+    TimeAdvanced,
+)
+from engine.core.fencing import expire_fence_retries, fence_completed
+from engine.core.groups import GroupSignal, complete, expire_group_timers
+from engine.core.lifecycle import admin_command, begin_shutdown, boot, reload_config
+from engine.core.members import build_payload
+from engine.core.membership import expire_peers, finish_boot_if_ready, receive_heartbeat
+from engine.core.messages import NodePhase
+from engine.core.pings import expire_ping_targets, ping_answered, send_pings_due
+from engine.core.reconcile import reconcile
+from engine.core.state import NodeState
+
+
+def initial_state() -> NodeState:
+    """The state before any event: feed it `NodeStarted` (replay folds from here)."""
+    return NodeState()
+
+
+def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]]:
+    if isinstance(event, NodeStarted):
+        fx = Effects(next_action_id=1, next_message_id=1)
+        state = boot(event, fx)
+    elif state.phase in (NodePhase.NOT_STARTED, NodePhase.STOPPED):
+        return replace(state, ignored_event_count=state.ignored_event_count + 1), ()
+    else:
+        fx = Effects(next_action_id=state.next_action_id, next_message_id=state.next_message_id)
+        if event.now_ms > state.now_ms:
+            state = replace(state, now_ms=event.now_ms)
+        state = _apply(state, event, fx)
+    state = _expire_timers(state, fx)
+    state = finish_boot_if_ready(state, fx)
+    if fx.is_dirty:
+        state = reconcile(state, fx)
+    state = _announce(state, fx)
+    if (fx.next_action_id, fx.next_message_id) != (state.next_action_id, state.next_message_id):
+        state = replace(state, next_action_id=fx.next_action_id, next_message_id=fx.next_message_id)
+    return state, tuple(fx.commands)
+
+
+def _apply(state: NodeState, event: Event, fx: Effects) -> NodeState:
+    match event:
+        case TimeAdvanced():
+            return state
+        case HeartbeatReceived():
+            return receive_heartbeat(state, event, fx)
+        case ControlMessageReceived():
+            return receive_control(state, event, fx)
+        case ResourceActionCompleted():
+            return _action_completed(state, event, fx)
+        case FenceCompleted():
+            return fence_completed(state, event, fx)
+        case PingResultReceived():
+            return ping_answered(state, event, fx)
+        case AdminCommandReceived():
+            return admin_command(state, event, fx)
+        case ShutdownRequested():
+            fx.log(LogLevel.INFO, "shutdown requested by signal")
+            return begin_shutdown(state, fx)
+        case ConfigReloaded():
+            return reload_config(state, event, fx)
+        case NodeStarted():
+            raise AssertionError("handled by step")
+        case _:
+            assert_never(event)
+
+
+def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effects) -> NodeState:
+    run = state.groups.get(event.group)
+    if run is None or run.pending is None or run.pending.action_id != event.action_id:
+        fx.log(LogLevel.DEBUG, f"stale result of action {event.action_id} ignored")
+        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+    new_run, signal = complete(run, event, state.require_config(), state.now_ms)
+    groups = dict(state.groups)
+    groups[run.name] = new_run
+    state = replace(state, groups=groups)
+    fx.is_dirty = True
+    what = f"{event.action.value} of {event.resource_id} in group {event.group}"
+    detail = f"{event.outcome.value}, exit code {event.exit_code}: {event.output_excerpt}"
+    match signal:
+        case GroupSignal.START_FAILED:
+            fx.alert(AlertKind.START_FAILED, f"{what} failed ({detail}); releasing the group")
+            return replace(state, failed_groups=state.failed_groups | {run.name})
+        case GroupSignal.MONITOR_FAILED:
+            fx.alert(AlertKind.MONITOR_FAILED, f"{what} failed ({detail}); restarting in place")
+        case GroupSignal.MONITOR_EXHAUSTED:
+            fx.alert(
+                AlertKind.MONITOR_FAILED,
+                f"{what} failed ({detail}); restart limit reached, failing the group over",
+            )
+            return replace(state, failed_groups=state.failed_groups | {run.name})
+        case GroupSignal.STOP_GAVE_UP:
+            reason = f"{what} still failing after retries ({detail})"
+            fx.alert(AlertKind.STOP_FAILED, f"{reason}; self-fencing")
+            fx.emit(SelfFence(reason=reason))
+        case _:
+            pass
+    return state
+
+
+def _expire_timers(state: NodeState, fx: Effects) -> NodeState:
+    state = expire_peers(state, fx)
+    state = expire_fence_retries(state, fx)
+    if state.ping_targets:
+        state = expire_ping_targets(state, fx)
+        state = send_pings_due(state, fx)
+    if state.outgoing:
+        state = retransmit_due(state, fx)
+    state = _expire_group_timers(state, fx)
+    if state.shutdown_deadline_ms is not None and state.shutdown_deadline_ms <= state.now_ms:
+        fx.is_dirty = True
+    return state
+
+
+def _expire_group_timers(state: NodeState, fx: Effects) -> NodeState:
+    groups = None
+    for name, run in state.groups.items():
+        new_run, needs_drive = expire_group_timers(run, state.now_ms)
+        if needs_drive:
+            fx.is_dirty = True
+        if new_run is not run:
+            groups = dict(state.groups) if groups is None else groups
+            groups[name] = new_run
+    return state if groups is None else replace(state, groups=groups)
+
+
+def _announce(state: NodeState, fx: Effects) -> NodeState:
+    """Send our status at once when it changed, else every keepalive."""
+    if state.phase not in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING):
+        return state
+    keepalive_ms = state.require_config().timings.keepalive.value_ms
+    if fx.is_dirty or state.last_payload is None:
+        candidate = build_payload(state, status_version=state.status_version)
+        if candidate != state.last_payload:
+            version = state.status_version + 1
+            payload = replace(candidate, status_version=version)
+            fx.emit(SendHeartbeat(payload=payload))
+            return replace(
+                state,
+                status_version=version,
+                last_payload=payload,
+                next_heartbeat_ms=state.now_ms + keepalive_ms,
+            )
+    if state.next_heartbeat_ms > state.now_ms:
+        return state
+    assert state.last_payload is not None
+    fx.emit(SendHeartbeat(payload=state.last_payload))
+    following_ms = state.next_heartbeat_ms + keepalive_ms
+    if following_ms <= state.now_ms:
+        following_ms = state.now_ms + keepalive_ms
+    return replace(state, next_heartbeat_ms=following_ms)

@@ -1,0 +1,90 @@
+"""Who is in the cluster right now, and what each member holds: the input of placement.
+
+The local node describes itself from its own group runs; a peer is described by the latest
+status payload it sent. The same description, turned around, is the payload this node sends.
+"""
+
+from __future__ import annotations
+
+from engine.core.messages import NodePhase, StatusPayload
+from engine.core.placement import MemberView
+from engine.core.state import GroupPhase, NodeState, PeerStatus
+
+HOLDING_PHASES = frozenset({GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING})
+OCCUPYING_PHASES = HOLDING_PHASES | {GroupPhase.STOPPING, GroupPhase.STOP_FAILED}
+
+
+def local_holding(state: NodeState) -> frozenset[str]:
+    return frozenset(name for name, run in state.groups.items() if run.phase in HOLDING_PHASES)
+
+
+def local_occupied(state: NodeState) -> frozenset[str]:
+    return frozenset(name for name, run in state.groups.items() if run.phase in OCCUPYING_PHASES)
+
+
+def ping_reachable_count(state: NodeState) -> int:
+    return sum(1 for target in state.ping_targets if target.is_up)
+
+
+def live_peer_names(state: NodeState) -> tuple[str, ...]:
+    return tuple(name for name, peer in state.peers.items() if peer.status is PeerStatus.UP)
+
+
+def live_count(state: NodeState) -> int:
+    return 1 + len(live_peer_names(state))
+
+
+def member_views(state: NodeState) -> tuple[MemberView, ...]:
+    """Every live member, this node first."""
+    views = [
+        MemberView(
+            name=state.local_node,
+            phase=state.phase,
+            holding=local_holding(state),
+            occupied=local_occupied(state),
+            declined=state.declined_groups,
+            failed=state.failed_groups,
+            ping_reachable_count=ping_reachable_count(state),
+        )
+    ]
+    for peer in state.peers.values():
+        if peer.status is not PeerStatus.UP or peer.payload is None:
+            continue
+        payload = peer.payload
+        views.append(
+            MemberView(
+                name=peer.name,
+                phase=payload.phase,
+                holding=frozenset(payload.running_groups + payload.starting_groups),
+                occupied=payload.occupied_groups(),
+                declined=frozenset(payload.declined_groups),
+                failed=frozenset(payload.failed_groups),
+                ping_reachable_count=payload.ping_reachable_count,
+            )
+        )
+    return tuple(views)
+
+
+def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
+    assert state.phase in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING)
+    running: list[str] = []
+    starting: list[str] = []
+    stopping: list[str] = []
+    for name, run in state.groups.items():
+        if run.phase is GroupPhase.RUNNING:
+            running.append(name)
+        elif run.phase in (GroupPhase.STARTING, GroupPhase.RESTARTING):
+            starting.append(name)
+        elif run.phase in (GroupPhase.STOPPING, GroupPhase.STOP_FAILED):
+            stopping.append(name)
+    return StatusPayload(
+        phase=state.phase,
+        status_version=status_version,
+        running_groups=tuple(running),
+        starting_groups=tuple(starting),
+        stopping_groups=tuple(stopping),
+        declined_groups=tuple(sorted(state.declined_groups)),
+        failed_groups=tuple(sorted(state.failed_groups)),
+        ping_reachable_count=ping_reachable_count(state),
+        live_members=(state.local_node, *live_peer_names(state)),
+    )

@@ -1,0 +1,236 @@
+"""Membership: who is alive, per node and per link, from heartbeats and silence.
+
+Heartbeat v1's rules: a peer silent for `deadtime` is dead; silent for `warntime` earns one
+"late heartbeat" warning per silence; until a peer is first heard the limit is `initdead`
+from this node's start. A link silent for deadtime is a dead link, not a dead node. A higher
+generation means the peer restarted; hearing a dead peer again in the same generation means
+it was cut off, not down ("returning after partition").
+
+When a peer is declared dead the engine records which groups it may still hold
+(`suspect_groups`): what it last reported occupying, plus every group no live member
+occupies, since it may have started one after its last heartbeat reached us. Those groups
+are not started here until the peer is fenced (or, without fencing, at once with a "shared
+data unprotected" alert). A peer that left cleanly, or that only ever could have held
+groups that live members hold, needs no fencing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.core.commands import AlertKind, LogLevel
+from engine.core.effects import Effects
+from engine.core.events import HeartbeatReceived
+from engine.core.members import local_occupied
+from engine.core.messages import NodePhase
+from engine.core.state import LinkState, LinkStatus, NodeState, PeerState, PeerStatus
+
+
+def new_peer(name: str, *, init_deadline_ms: int, all_groups: frozenset[str]) -> PeerState:
+    # Never heard: it may hold anything, as far as this node knows.
+    return PeerState(
+        name=name,
+        status=PeerStatus.INIT,
+        init_deadline_ms=init_deadline_ms,
+        suspect_groups=all_groups,
+    )
+
+
+def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -> NodeState:
+    peer = state.peers.get(event.from_node)
+    if peer is None or _is_stale(peer, event):
+        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+    now_ms = state.now_ms
+    links = _heard_on_link(peer, event.link, now_ms, fx)
+    if (
+        peer.status is PeerStatus.UP
+        and peer.generation == event.generation
+        and peer.payload is not None
+        and event.status.status_version <= peer.payload.status_version
+    ):
+        # The common case, a routine heartbeat: only freshness changes.
+        updated = replace(
+            peer, last_heard_ms=now_ms, last_seq=event.seq, is_late_warned=False, links=links
+        )
+        return _with_peer(state, updated)
+    updated = _peer_heard_news(peer, event, links, now_ms, fx)
+    fx.is_dirty = True
+    return _with_peer(state, updated)
+
+
+def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
+    if peer.generation is None:
+        return False
+    if event.generation < peer.generation:
+        return True  # the shell refuses replays; a late packet of an old run is ignored
+    return peer.status is PeerStatus.LEFT and event.generation == peer.generation
+
+
+def _heard_on_link(peer: PeerState, link: str, now_ms: int, fx: Effects) -> dict[str, LinkState]:
+    links = dict(peer.links)
+    previous = links.get(link)
+    if previous is not None and previous.status is LinkStatus.DEAD and peer.is_live:
+        fx.log(LogLevel.INFO, f"link {link} to {peer.name} is up again")
+    links[link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
+    return links
+
+
+def _peer_heard_news(
+    peer: PeerState,
+    event: HeartbeatReceived,
+    links: dict[str, LinkState],
+    now_ms: int,
+    fx: Effects,
+) -> PeerState:
+    has_restarted = peer.generation is not None and event.generation > peer.generation
+    _announce_arrival(peer, has_restarted, event.generation, fx)
+    payload = peer.payload
+    if (
+        has_restarted
+        or payload is None
+        or peer.status is not PeerStatus.UP
+        or event.status.status_version > payload.status_version
+    ):
+        payload = event.status
+    return replace(
+        peer,
+        status=PeerStatus.UP,
+        generation=event.generation,
+        last_seq=event.seq,
+        last_heard_ms=now_ms,
+        is_late_warned=False,
+        links=links,
+        payload=payload,
+        suspect_groups=frozenset(),  # a live peer speaks for itself
+        fence_retry_ms=None,
+        init_deadline_ms=None,
+        processed_control_ids=frozenset() if has_restarted else peer.processed_control_ids,
+    )
+
+
+def _announce_arrival(peer: PeerState, has_restarted: bool, generation: int, fx: Effects) -> None:
+    if has_restarted:
+        fx.alert(
+            AlertKind.PEER_RESTARTED,
+            f"node {peer.name} restarted (generation {peer.generation} -> {generation})",
+        )
+    elif peer.status is PeerStatus.DEAD and peer.generation is not None:
+        fx.alert(
+            AlertKind.RETURNING_AFTER_PARTITION,
+            f"node {peer.name} is returning after partition (heard again after being "
+            f"declared dead, same generation {generation})",
+        )
+    elif peer.status is not PeerStatus.UP:
+        fx.log(LogLevel.INFO, f"node {peer.name} is up (generation {generation})")
+
+
+def expire_peers(state: NodeState, fx: Effects) -> NodeState:
+    """Apply warntime, deadtime, link deadtime and initdead for the current time."""
+    for name in list(state.peers):
+        peer = state.peers[name]
+        if peer.status is PeerStatus.UP:
+            state = _expire_live_peer(state, peer, fx)
+        elif peer.status is PeerStatus.INIT:
+            assert peer.init_deadline_ms is not None
+            if peer.init_deadline_ms <= state.now_ms:
+                state = declare_dead(state, peer, fx, reason="never heard within initdead")
+    return state
+
+
+def _expire_live_peer(state: NodeState, peer: PeerState, fx: Effects) -> NodeState:
+    config = state.require_config()
+    assert peer.last_heard_ms is not None
+    silence_ms = state.now_ms - peer.last_heard_ms
+    if silence_ms >= config.timings.deadtime.value_ms:
+        return declare_dead(state, peer, fx, reason=f"silent for {silence_ms} ms")
+    if silence_ms >= config.timings.warntime.value_ms and not peer.is_late_warned:
+        fx.log(LogLevel.WARNING, f"late heartbeat: node {peer.name} silent for {silence_ms} ms")
+        peer = replace(peer, is_late_warned=True)
+    links = _expire_links(peer, state.now_ms, config.timings.deadtime.value_ms, fx)
+    if links is not None:
+        peer = replace(peer, links=links)
+    return _with_peer(state, peer)
+
+
+def _expire_links(
+    peer: PeerState, now_ms: int, deadtime_ms: int, fx: Effects
+) -> dict[str, LinkState] | None:
+    links: dict[str, LinkState] | None = None
+    for link, link_state in peer.links.items():
+        if link_state.status is LinkStatus.UP and now_ms - link_state.last_heard_ms >= deadtime_ms:
+            links = dict(peer.links) if links is None else links
+            links[link] = replace(link_state, status=LinkStatus.DEAD)
+            fx.log(LogLevel.WARNING, f"link {link} to {peer.name} is dead")
+    return links
+
+
+def declare_dead(state: NodeState, peer: PeerState, fx: Effects, *, reason: str) -> NodeState:
+    assert peer.status in (PeerStatus.UP, PeerStatus.INIT)
+    config = state.require_config()
+    suspects = _suspect_groups(state, peer)
+    fx.alert(AlertKind.NODE_DEAD, f"node {peer.name} is dead: {reason}")
+    if suspects and not config.is_fencing_configured:
+        fx.alert(
+            AlertKind.SHARED_DATA_UNPROTECTED,
+            f"no STONITH device: taking over from {peer.name} without fencing it "
+            f"(it may still hold {', '.join(sorted(suspects))}); shared data is unprotected",
+        )
+        suspects = frozenset()
+    links = {link: replace(ls, status=LinkStatus.DEAD) for link, ls in peer.links.items()}
+    dead = replace(
+        peer,
+        status=PeerStatus.DEAD,
+        links=links,
+        is_late_warned=False,
+        suspect_groups=suspects,
+        init_deadline_ms=None,
+    )
+    fx.is_dirty = True
+    return _with_peer(state, dead)
+
+
+def _suspect_groups(state: NodeState, peer: PeerState) -> frozenset[str]:
+    if peer.status is PeerStatus.INIT:
+        return peer.suspect_groups
+    assert peer.payload is not None
+    occupied_by_live = set(local_occupied(state))
+    for other in state.peers.values():
+        if other.name != peer.name and other.is_live and other.payload is not None:
+            occupied_by_live |= other.payload.occupied_groups()
+    all_groups = frozenset(group.name for group in state.require_config().groups)
+    return peer.payload.occupied_groups() | (all_groups - occupied_by_live)
+
+
+def mark_left(state: NodeState, peer: PeerState, fx: Effects) -> NodeState:
+    """The peer stopped its groups and announced a clean shutdown: no deadtime, no fence."""
+    if peer.status is PeerStatus.LEFT:
+        return state
+    fx.log(LogLevel.INFO, f"node {peer.name} left the cluster cleanly")
+    fx.is_dirty = True
+    links = {link: replace(ls, status=LinkStatus.DEAD) for link, ls in peer.links.items()}
+    left = replace(
+        peer,
+        status=PeerStatus.LEFT,
+        links=links,
+        suspect_groups=frozenset(),
+        fence_retry_ms=None,
+        init_deadline_ms=None,
+    )
+    return _with_peer(state, left)
+
+
+def finish_boot_if_ready(state: NodeState, fx: Effects) -> NodeState:
+    """BOOTING ends once no peer is INIT: each was heard, or declared dead at initdead."""
+    if state.phase is not NodePhase.BOOTING:
+        return state
+    if any(peer.status is PeerStatus.INIT for peer in state.peers.values()):
+        return state
+    fx.log(LogLevel.INFO, "boot complete: every node heard from or declared dead")
+    fx.is_dirty = True
+    return replace(state, phase=NodePhase.ACTIVE)
+
+
+def _with_peer(state: NodeState, peer: PeerState) -> NodeState:
+    peers = dict(state.peers)
+    peers[peer.name] = peer
+    return replace(state, peers=peers)

@@ -1,0 +1,183 @@
+"""Reconcile: after anything changed, move every group one step toward where it belongs.
+
+For each group this node decides whether it should hold it (the placement rule, quorum,
+failed marks, shutdown) and whether it may start it now. Starting needs more than being
+the chosen holder: no live peer may still occupy the group (it is stopping it for us), and
+no dead peer may still hold it unfenced. When only fencing stands in the way, the fence is
+ordered here. The order of checks is the safety argument; keep it readable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.config.model import QuorumLossPolicy, ResourceGroup
+from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
+from engine.core.control import send_control, send_to_live_peers
+from engine.core.effects import Effects
+from engine.core.fencing import request_fence
+from engine.core.groups import GroupSignal, drive, new_group_run
+from engine.core.members import HOLDING_PHASES, live_count, member_views
+from engine.core.messages import ControlKind, ControlMessage, NodePhase
+from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
+from engine.core.state import GroupPhase, GroupRun, NodeState, PeerStatus
+
+
+def reconcile(state: NodeState, fx: Effects) -> NodeState:
+    if state.phase not in (NodePhase.ACTIVE, NodePhase.LEAVING):
+        return state
+    state = _update_quorum(state, fx)
+    members = member_views(state)
+    fence_wanted: dict[str, list[str]] = {}
+    for name in list(state.groups):
+        state = _reconcile_group(state, state.groups[name], members, fence_wanted, fx)
+    for target, groups in fence_wanted.items():
+        state = request_fence(state, target, groups, fx)
+    if state.phase is NodePhase.LEAVING:
+        state = _progress_shutdown(state, fx)
+    return state
+
+
+def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
+    configured_count = len(state.require_config().nodes)
+    quorate = is_quorate(live_count(state), configured_count)
+    if quorate == state.is_quorate:
+        return state
+    if quorate:
+        fx.alert(
+            AlertKind.QUORUM_REGAINED,
+            f"quorum regained ({live_count(state)} of {configured_count})",
+        )
+    else:
+        fx.alert(AlertKind.QUORUM_LOST, f"quorum lost ({live_count(state)} of {configured_count})")
+    return replace(state, is_quorate=quorate)
+
+
+def _reconcile_group(
+    state: NodeState,
+    run: GroupRun,
+    members: tuple[MemberView, ...],
+    fence_wanted: dict[str, list[str]],
+    fx: Effects,
+) -> NodeState:
+    config = state.require_config()
+    group = _configured_group(state, run.name)
+    should_hold, may_start = _decide(state, group, run, members, fence_wanted)
+    new_run, signal = drive(
+        run, should_hold=should_hold, may_start=may_start, config=config, now_ms=state.now_ms, fx=fx
+    )
+    if run.phase in HOLDING_PHASES and new_run.phase is GroupPhase.STOPPING:
+        _note_release(state, run.name, members, fx)
+    match signal:
+        case GroupSignal.BECAME_RUNNING:
+            fx.log(LogLevel.INFO, f"group {run.name} is running here")
+        case GroupSignal.BECAME_STOPPED:
+            fx.log(LogLevel.INFO, f"group {run.name} is stopped here")
+            return _after_stop(state, new_run, group, fx)
+        case _:
+            pass
+    if new_run == run:
+        return state
+    groups = dict(state.groups)
+    groups[run.name] = new_run
+    return replace(state, groups=groups)
+
+
+def _configured_group(state: NodeState, name: str) -> ResourceGroup | None:
+    for group in state.require_config().groups:
+        if group.name == name:
+            return group
+    return None
+
+
+def _decide(
+    state: NodeState,
+    group: ResourceGroup | None,
+    run: GroupRun,
+    members: tuple[MemberView, ...],
+    fence_wanted: dict[str, list[str]],
+) -> tuple[bool, bool]:
+    """(should this node hold the group, may it start it now)."""
+    config = state.require_config()
+    if group is None or state.phase is NodePhase.LEAVING:
+        return False, False  # removed by a reload, or this node is leaving
+    if not state.is_quorate:
+        return config.quorum_loss_policy is QuorumLossPolicy.FREEZE, False
+    if group.name in state.failed_groups:
+        return False, False
+    holder = choose_holder(group, members, config.nodes, config.auto_failback)
+    if holder != state.local_node:
+        return False, False
+    if run.phase is not GroupPhase.STOPPED:
+        return True, True
+    return True, _is_start_safe(state, group.name, fence_wanted)
+
+
+def _is_start_safe(state: NodeState, name: str, fence_wanted: dict[str, list[str]]) -> bool:
+    is_safe = True
+    fencing = state.require_config().is_fencing_configured
+    for peer in state.peers.values():
+        if peer.is_live:
+            if peer.payload is not None and name in peer.payload.occupied_groups():
+                is_safe = False  # still there: wait for its release
+        elif name in peer.suspect_groups:
+            is_safe = False
+            if peer.status is PeerStatus.DEAD and fencing:
+                fence_wanted.setdefault(peer.name, []).append(name)
+    return is_safe
+
+
+def _note_release(
+    state: NodeState, name: str, members: tuple[MemberView, ...], fx: Effects
+) -> None:
+    others = [m.name for m in members if m.name != state.local_node and name in m.holding]
+    if not others:
+        fx.log(LogLevel.INFO, f"releasing group {name}")
+        return
+    group = _configured_group(state, name)
+    winner = (
+        others[0]
+        if group is None
+        else keeper(group, [state.local_node, *others], state.require_config().nodes)
+    )
+    fx.alert(
+        AlertKind.PARTITION_CONFLICT,
+        f"group {name} is held by {state.local_node} and {', '.join(others)}: "
+        f"{winner} keeps it (preferred node, else first in ha.cf order); stopping it here",
+    )
+
+
+def _after_stop(
+    state: NodeState, run: GroupRun, group: ResourceGroup | None, fx: Effects
+) -> NodeState:
+    groups = dict(state.groups)
+    if group is None:
+        del groups[run.name]  # removed by a reload: forget it once stopped
+    elif tuple(r.resource_id for r in group.resources) != run.resource_ids:
+        groups[run.name] = new_group_run(group)  # changed by a reload: take the new list
+    else:
+        groups[run.name] = run
+    state = replace(state, groups=groups)
+    release = ControlMessage(kind=ControlKind.RELEASE_DONE, groups=(run.name,))
+    for peer_name, peer in state.peers.items():
+        if peer.is_live:
+            state = send_control(state, peer_name, release, fx)
+    fx.is_dirty = True
+    return state
+
+
+def _progress_shutdown(state: NodeState, fx: Effects) -> NodeState:
+    if any(run.phase is not GroupPhase.STOPPED for run in state.groups.values()):
+        return state
+    if not state.is_shutdown_notice_sent:
+        notice = ControlMessage(kind=ControlKind.SHUTDOWN_NOTICE)
+        state = send_to_live_peers(state, notice, fx)
+        deadline_ms = state.now_ms + state.require_config().timings.deadtime.value_ms
+        state = replace(state, is_shutdown_notice_sent=True, shutdown_deadline_ms=deadline_ms)
+    waiting = any(item.message.kind is ControlKind.SHUTDOWN_NOTICE for item in state.outgoing)
+    assert state.shutdown_deadline_ms is not None
+    if waiting and state.now_ms < state.shutdown_deadline_ms:
+        return state
+    fx.log(LogLevel.INFO, "every group stopped and the peers told: shutdown complete")
+    fx.emit(ShutdownComplete())
+    return replace(state, phase=NodePhase.STOPPED, shutdown_deadline_ms=None, outgoing=())
