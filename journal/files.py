@@ -61,7 +61,8 @@ def secure_erase(path: Path, *, sync: bool) -> None:
     try:
         size = os.fstat(descriptor).st_size
         _write_all(descriptor, bytes(size))
-        os.fsync(descriptor)  # always: an erased key must not linger in the page cache only
+        if sync:
+            os.fsync(descriptor)  # the zeros must reach the disk before the name goes
     finally:
         os.close(descriptor)
     path.unlink()

@@ -7,10 +7,11 @@ seal's signature under the key epoch in force, every key rotation (signed by the
 key), and, for a pruned journal, the prune manifest that ties the first retained segment
 to the genesis key. The first break stops the walk: after it nothing can be trusted.
 
-Unsealed bytes at the very end of the last segment are a warning, not a failure: they
-were never acknowledged and the next `Journal.open` cuts them off. Cutting the end of a
-journal off cleanly at a seal is only evident against a seal held elsewhere (peers
-journal each other's seals for exactly this reason).
+Unsealed bytes at the end of the last segment fail verification too (a crash left them
+and the next `Journal.open` cuts them off, or someone damaged the last seal): an audit
+must not pass over bytes no seal vouches for. Cutting the end of a journal off cleanly
+at a seal is only evident against a seal held elsewhere (peers journal each other's
+seals for exactly this reason).
 """
 
 from __future__ import annotations
@@ -162,12 +163,9 @@ def _judge_end(result: WalkResult, data: bytes, name: str, is_last: bool, progre
         return fail(len(data), state.next_seq, "truncation behind a seal: the segment holds no "
                     "valid seal")
     if sealed_end != len(data):
-        if not is_last:
-            return fail(sealed_end, None, "truncation behind a seal: the segment does not end "
-                        "with a seal")
-        progress.warnings.append(
-            f"{name}: {len(data) - sealed_end} unsealed bytes after the last seal at offset "
-            f"{sealed_end} (never acknowledged; the next open cuts them off)")
+        what = "a torn write (the next open cuts it off)" if is_last else "truncation behind a seal"
+        return fail(sealed_end, result.last_seal.next_seq if result.last_seal else None,
+                    f"{len(data) - sealed_end} unsealed bytes after the last seal: {what}")
     return True
 
 
