@@ -64,9 +64,10 @@ def _is_forbidden(module_name: str) -> bool:
 
 def forbidden_imports(source: str) -> list[tuple[int, str]]:
     """(line, imported module) for every I/O import in `source`."""
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         names: list[str] = []
+        line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
@@ -77,7 +78,7 @@ def forbidden_imports(source: str) -> list[tuple[int, str]]:
             and node.func.id == "__import__"
         ):
             names = ["__import__ (dynamic import)"]
-        found.extend((node.lineno, name) for name in names if _is_dynamic_or_forbidden(name))
+        found.extend((line, name) for name in names if _is_dynamic_or_forbidden(name))
     return sorted(set(found))
 
 
