@@ -86,7 +86,7 @@ def find_covering_route(
         if address in ipaddress.ip_network(f"{destination}/{length}", strict=False) and (
             best is None or length > best[1]
         ):
-            best = (int(route["RTA_OIF"]), length)
+            best = (int(route.get("RTA_OIF")), length)
     if best is None:
         raise PlacementError(
             f"{address}: no route on this node covers the address, so its interface and "
