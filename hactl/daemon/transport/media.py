@@ -24,6 +24,7 @@ from engine.core.links import link_name
 
 _SIOCGIFBRDADDR = 0x8919  # <linux/sockios.h>: get an interface's broadcast address
 _IFNAMSIZ = 16
+LIMITED_BROADCAST = "255.255.255.255"
 
 
 class MediumError(Exception):
@@ -103,7 +104,10 @@ def broadcast_address(interface: str) -> str:
         ) from None
     finally:
         probe.close()
-    return socket.inet_ntoa(answer[20:24])
+    address = socket.inet_ntoa(answer[20:24])
+    # An address added without `brd` has none: the limited broadcast, which the bound
+    # device keeps on this interface, reaches the same segment.
+    return LIMITED_BROADCAST if address == "0.0.0.0" else address
 
 
 def destinations(plan: LinkPlan) -> tuple[tuple[str, int], ...]:

@@ -1,0 +1,54 @@
+"""`hactl daemon`: run this node in the foreground (systemd, a terminal, or a test).
+
+Several daemons can run side by side (one per network namespace) with their own
+--config-dir, --state-dir, --run-dir and --node. Exit codes: 0 after a clean shutdown,
+1 when it cannot start (the log says why) or had to stop, 70 after a self-fence in a
+non-production run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from hactl.daemon.options import (
+    DEFAULT_CONFIG_DIR,
+    DEFAULT_RUN_DIR,
+    DEFAULT_STATE_DIR,
+    DaemonOptions,
+)
+
+# Set by tests and `make demo`: self-fencing then stops the daemon instead of resetting
+# the machine (the stonith package refuses the real reboot under this variable too).
+TEST_NO_REBOOT_VARIABLE = "HACTL_TEST_FORBID_REBOOT"
+
+
+def daemon(
+    config_dir: Path = typer.Option(
+        DEFAULT_CONFIG_DIR, "--config-dir", help="Directory with ha.cf, haresources, authkeys."
+    ),
+    state_dir: Path = typer.Option(
+        DEFAULT_STATE_DIR, "--state-dir", help="Generation file and journal (<dir>/journal)."
+    ),
+    run_dir: Path = typer.Option(
+        DEFAULT_RUN_DIR, "--run-dir", help="Control socket and PID file."
+    ),
+    node: str | None = typer.Option(
+        None, "--node", help="This node's name as in ha.cf `node` lines [default: uname -n]."
+    ),
+) -> None:
+    """Run the node daemon in the foreground."""
+    from hactl.daemon.main import run_daemon
+
+    options = DaemonOptions(
+        config_dir=config_dir, state_dir=state_dir, run_dir=run_dir,
+        node=node.lower() if node else None,
+        is_production=TEST_NO_REBOOT_VARIABLE not in os.environ,
+    )  # fmt: skip
+    raise typer.Exit(run_daemon(options))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("daemon")(daemon)

@@ -1,0 +1,182 @@
+"""Starting and stopping one node: checks before anything is sent, then one trio run.
+
+Start-up refuses early and clearly (exit 1) when the configuration is wrong, a medium
+cannot be opened or the journal is damaged, before any packet goes out. Then a single
+root nursery holds everything: the transport's receive loops, the control socket, the
+signal watcher, the systemd watchdog, agent and fence tasks, and the shell's loop; when
+the shell's loop ends (shutdown complete) the nursery is cancelled and the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from engine.config.model import AuthMethod, ClusterConfig
+from engine.core.machine import initial_state
+from hactl.agents import AgentContext
+from hactl.daemon.control.server import open_control_socket, serve_control
+from hactl.daemon.executor import Executor
+from hactl.daemon.generation import GenerationFileError, advance_generation
+from hactl.daemon.logging_setup import add_configured_destinations, setup_logging
+from hactl.daemon.notify import keep_watchdog_fed, notify, watchdog_interval_s
+from hactl.daemon.options import DaemonOptions
+from hactl.daemon.realtime import enter_realtime
+from hactl.daemon.reloading import ConfigLoader, ReloadError
+from hactl.daemon.seals import PeerSealKeeper
+from hactl.daemon.shell import INPUT_QUEUE_SIZE, Input, NodeStopped, Shell, SignalInput
+from hactl.daemon.transport.faults import (
+    FAULTS_ENVIRONMENT_VARIABLE,
+    FaultInjector,
+    FaultSpecError,
+    parse_fault_spec,
+)
+from hactl.daemon.transport.media import LinkPlan, MediumError, plan_links
+from hactl.daemon.transport.receiver import Receiver
+from hactl.daemon.transport.udp import UdpTransport
+from hactl.stonith import DeviceSettings
+from journal import Journal, JournalError
+
+logger = logging.getLogger("hactl.daemon")
+
+
+class StartupError(Exception):
+    """The node cannot start; the message says why and what to fix."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    options: DaemonOptions
+    config: ClusterConfig
+    plans: tuple[LinkPlan, ...]
+    faults: FaultInjector | None
+
+
+def run_daemon(options: DaemonOptions) -> int:
+    """Run a node in the foreground until it shuts down; return the exit code."""
+    setup_logging(options.node or os.uname().nodename.lower())
+    try:
+        prepared = prepare(options)
+        generation = advance_generation(options.state_dir)
+        journal = Journal.open(options.journal_dir, node=prepared.config.local_node, sync=True)
+    except (StartupError, GenerationFileError, JournalError, OSError) as error:
+        logger.error("cannot start: %s", error)
+        return 1
+    logger.info("node %s starting, generation %d, journal %s", prepared.config.local_node,
+                generation, options.journal_dir)  # fmt: skip
+    _write_pid_file(options.pid_file)
+    try:
+        trio.run(_serve, prepared, generation, journal)
+    except NodeStopped as stopped:
+        logger.critical("node stopped: %s", stopped)
+        return stopped.exit_code
+    except MediumError as error:
+        logger.error("cannot start: %s", error)
+        return 1
+    finally:
+        journal.close()
+        _remove_pid_file(options.pid_file)
+    logger.info("node %s stopped", prepared.config.local_node)
+    return 0
+
+
+def prepare(options: DaemonOptions) -> Prepared:
+    """Everything that can be refused before a packet is sent."""
+    try:
+        config = ConfigLoader(config_dir=options.config_dir, node=options.node).load_now()
+    except ReloadError as error:
+        raise StartupError(str(error)) from None
+    setup_logging(config.local_node)
+    for problem in add_configured_destinations(config):
+        logger.warning("logging: %s", problem)
+    for warning in config.warnings:
+        logger.warning("%s", warning)
+    if config.auth.active_key.method is AuthMethod.CRC:
+        logger.warning("authkeys: crc only detects corruption; anyone on the segment can "
+                       "forge packets. Use sha256.")  # fmt: skip
+    try:
+        plans = plan_links(config.media)
+    except MediumError as error:
+        raise StartupError(str(error)) from None
+    if config.is_realtime:
+        enter_realtime()
+    return Prepared(options=options, config=config, plans=plans, faults=_faults_from_env())
+
+
+def _faults_from_env() -> FaultInjector | None:
+    text = os.environ.get(FAULTS_ENVIRONMENT_VARIABLE)
+    if not text:
+        return None
+    try:
+        spec = parse_fault_spec(text)
+    except FaultSpecError as error:
+        raise StartupError(str(error)) from None
+    logger.warning("TEST-ONLY fault injection is ON: %s", spec)
+    return FaultInjector(spec)
+
+
+async def _serve(prepared: Prepared, generation: int, journal: Journal) -> None:
+    config, options = prepared.config, prepared.options
+    send_input, receive_input = trio.open_memory_channel[Input](INPUT_QUEUE_SIZE)
+    async with trio.open_nursery() as nursery:
+        receiver = Receiver(local_node=config.local_node, nodes=config.nodes,
+                            udpport=config.udpport, auth=config.auth)  # fmt: skip
+        transport = UdpTransport(
+            local_node=config.local_node, udpport=config.udpport, generation=generation,
+            auth=config.auth, plans=prepared.plans, receiver=receiver, faults=prepared.faults,
+        )  # fmt: skip
+        await nursery.start(transport.run, send_input)
+        executor = Executor(
+            config=config,
+            context=AgentContext(config_dir=options.config_dir, announcement_nursery=nursery),
+            device_settings=DeviceSettings(local_node=config.local_node,
+                                           is_production=options.is_production),
+            post=send_input.send,
+        )  # fmt: skip
+        shell = Shell(
+            config=config, generation=generation, journal=journal, transport=transport,
+            executor=executor, nursery=nursery, state=initial_state(),
+            loader=ConfigLoader(config_dir=options.config_dir, node=options.node),
+            seals=PeerSealKeeper(journal=journal), inputs=send_input,
+        )  # fmt: skip
+        listener = await open_control_socket(options.run_dir)
+        await nursery.start(serve_control, listener, shell.handle_control)
+        nursery.start_soon(_watch_signals, send_input)
+        interval_s = watchdog_interval_s()
+        if interval_s is not None:
+            nursery.start_soon(keep_watchdog_fed, interval_s)
+        notify("READY=1")
+        await shell.run(receive_input)
+        notify("STOPPING=1")
+        nursery.cancel_scope.cancel()
+
+
+async def _watch_signals(inputs: trio.MemorySendChannel[Input]) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for number in signals:
+            await inputs.send(SignalInput(signal.Signals(number).name))
+
+
+def _write_pid_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{os.getpid()}\n")
+    os.replace(temporary, path)
+
+
+def _remove_pid_file(path: Path) -> None:
+    try:
+        if path.read_text().strip() == str(os.getpid()):
+            path.unlink()
+    except OSError:
+        pass
+
+
+def main_exit(options: DaemonOptions) -> None:
+    sys.exit(run_daemon(options))

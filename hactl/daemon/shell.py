@@ -1,0 +1,374 @@
+"""The node's main loop: raft's Ready order, one input at a time.
+
+    input (packet, timer, agent/fence/ping result, admin command, signal)
+      -> engine event (with now_ms from the monotonic clock, wall time for people)
+      -> journal append
+      -> engine.step -> commands
+      -> commit (fdatasync, worker thread) BEFORE carrying out any command that acts
+      -> commands carried out (sends, resource actions, fencing, pings)
+      -> their results come back as inputs
+
+Only events that lead to nothing but log lines (most received heartbeats) skip the
+synchronous commit; a group committer makes them durable within `GROUP_COMMIT_S`. So a
+heartbeat is never sent, a resource never started, a node never fenced, before the record
+that authorizes it is on disk, and a quiet cluster costs one fsync per keepalive.
+
+The loop sleeps until the engine's `next_deadline` or the next input. Everything slow runs
+in tasks of the one root nursery (agents, fencing, pings) or in worker threads (commit,
+config reads), so a slow disk or agent never delays a heartbeat decision. A failed commit
+stops the node: after a failed fsync the kernel may have dropped the pages, and retrying
+could acknowledge records that are gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import assert_never
+
+import trio
+
+from engine.config.model import ClusterConfig
+from engine.core.codec import encode_event
+from engine.core.commands import (
+    Command,
+    FenceNode,
+    LogLevel,
+    LogMessage,
+    RaiseAlert,
+    ReloadConfiguration,
+    RunResourceAction,
+    SelfFence,
+    SendControlMessage,
+    SendHeartbeat,
+    SendPing,
+    ShutdownComplete,
+)
+from engine.core.deadlines import next_deadline
+from engine.core.events import (
+    AdminAction,
+    AdminCommandReceived,
+    ConfigReloaded,
+    Event,
+    HeartbeatReceived,
+    NodeStarted,
+    PingResultReceived,
+    ShutdownRequested,
+    TimeAdvanced,
+)
+from engine.core.machine import step
+from engine.core.messages import Scope
+from engine.core.state import NodeState
+from engine.core.view import group_holder
+from hactl.daemon import records
+from hactl.daemon.control.protocol import Caller, ControlRequest
+from hactl.daemon.control.server import ControlHandlerError
+from hactl.daemon.executor import Executor
+from hactl.daemon.reloading import ConfigLoader, ReloadError
+from hactl.daemon.seals import PeerSealKeeper
+from hactl.daemon.transport.receiver import Delivered, Ignored, Refused, SecurityReporter
+from hactl.daemon.transport.udp import Arrival, UdpTransport
+from hactl.daemon.wire import (
+    CONTROL_KIND,
+    STATUS_KIND,
+    BodyError,
+    control_body,
+    event_from_delivery,
+    status_body,
+)
+from journal import Journal, JournalError
+
+GROUP_COMMIT_S = 0.02
+INPUT_QUEUE_SIZE = 4096
+SELF_FENCE_EXIT_CODE = 70
+
+logger = logging.getLogger("hactl.daemon")
+
+
+class NodeStopped(Exception):
+    """The node must stop now (a failed journal write, a self-fence outside production)."""
+
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__(reason)
+        self.exit_code = exit_code
+
+
+@dataclass(slots=True)
+class AdminTicket:
+    """An admin command waiting for the loop to journal and step it."""
+
+    request: ControlRequest
+    caller: Caller
+    done: trio.Event = field(default_factory=trio.Event)
+    result: object = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalInput:
+    signal_name: str  # "SIGTERM", "SIGINT", "SIGHUP"
+
+
+Input = Arrival | Event | AdminTicket | SignalInput
+
+
+def monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+_ACTIONS = {
+    "standby": AdminAction.STANDBY,
+    "takeover": AdminAction.TAKEOVER,
+    "shutdown": AdminAction.SHUTDOWN,
+    "reload": AdminAction.RELOAD,
+}
+_QUIET_COMMANDS = (LogMessage, RaiseAlert)
+
+
+@dataclass(slots=True, kw_only=True)
+class Shell:
+    config: ClusterConfig
+    generation: int
+    journal: Journal
+    transport: UdpTransport
+    executor: Executor
+    loader: ConfigLoader
+    nursery: trio.Nursery
+    state: NodeState
+    seals: PeerSealKeeper
+    inputs: trio.MemorySendChannel[Input]
+    security: SecurityReporter = field(default_factory=SecurityReporter)
+    is_done: bool = False
+    commit_wanted: trio.Event = field(default_factory=trio.Event)
+    started_ms: int = field(default_factory=monotonic_ms)
+    holders: dict[str, str | None] = field(default_factory=dict)
+    last_failover: dict[str, object] | None = None
+
+    # ---- the loop ----------------------------------------------------------------------
+
+    async def run(self, inputs: trio.MemoryReceiveChannel[Input]) -> None:
+        """Start the engine, then handle inputs until it says the shutdown is complete."""
+        self.nursery.start_soon(self._group_commit_loop)
+        await self.feed(NodeStarted(now_ms=monotonic_ms(), wall_time_ms=wall_ms(),
+                                    generation=self.generation, config=self.config))  # fmt: skip
+        while not self.is_done:
+            item = await self._next_input(inputs)
+            await self._handle(item)
+            for report in self.security.flush(monotonic_ms()):
+                self._journal_refusals(report.reason, report.count, report.example)
+
+    async def _next_input(self, inputs: trio.MemoryReceiveChannel[Input]) -> Input:
+        deadline_ms = next_deadline(self.state)
+        wait_s = math.inf if deadline_ms is None else (deadline_ms - monotonic_ms()) / 1000
+        with trio.move_on_after(max(wait_s, 0)):
+            return await inputs.receive()
+        return TimeAdvanced(now_ms=max(monotonic_ms(), deadline_ms or 0))
+
+    async def _handle(self, item: Input) -> None:
+        match item:
+            case Arrival():
+                await self._handle_arrival(item)
+            case AdminTicket():
+                await self._handle_admin(item)
+            case SignalInput():
+                await self._handle_signal(item)
+            case _:
+                await self.feed(item)
+
+    async def feed(self, event: Event) -> None:
+        """Journal `event`, step the engine, make it durable if it acts, carry it out."""
+        kind, payload = encode_event(event)
+        self.journal.append(kind, payload, monotonic_ns=event.now_ms * 1_000_000,
+                            wall_ns=time.time_ns())  # fmt: skip
+        self.state, commands = step(self.state, event)
+        self._note_holder_changes()
+        if any(not isinstance(command, _QUIET_COMMANDS) for command in commands) or not (
+            isinstance(event, HeartbeatReceived | TimeAdvanced | PingResultReceived)
+        ):
+            await self.commit()
+        else:
+            self.commit_wanted.set()
+        for command in commands:
+            await self._carry_out(command)
+
+    def _note_holder_changes(self) -> None:
+        """Remember the last time a group changed hands, for `hactl status`."""
+        if self.state.config is None:
+            return
+        for name in self.state.groups:
+            holder = group_holder(self.state, name)
+            previous = self.holders.get(name)
+            self.holders[name] = holder
+            if holder is not None and previous is not None and holder != previous:
+                self.last_failover = {"group": name, "from_node": previous, "to_node": holder,
+                                      "wall_time_ms": wall_ms()}  # fmt: skip
+                logger.info("group %s moved from %s to %s", name, previous, holder)
+
+    async def commit(self) -> None:
+        try:
+            await trio.to_thread.run_sync(self.journal.commit)
+        except JournalError as error:
+            logger.critical("journal commit failed, stopping the node: %s", error)
+            raise NodeStopped(f"journal commit failed: {error}", exit_code=1) from error
+
+    async def _group_commit_loop(self) -> None:
+        while True:
+            await self.commit_wanted.wait()
+            await trio.sleep(GROUP_COMMIT_S)
+            self.commit_wanted = trio.Event()
+            await self.commit()
+
+    # ---- inputs ------------------------------------------------------------------------
+
+    async def _handle_arrival(self, arrival: Arrival) -> None:
+        reception = arrival.reception
+        now_ms = arrival.monotonic_ns // 1_000_000
+        match reception:
+            case Delivered():
+                await self._deliver(reception, now_ms)
+            case Refused():
+                self._note_refusal(reception, now_ms)
+            case Ignored():
+                pass
+            case _:
+                assert_never(reception)
+
+    async def _deliver(self, delivered: Delivered, now_ms: int) -> None:
+        try:
+            event = event_from_delivery(delivered, now_ms)
+        except BodyError as error:
+            refused = Refused(reason="malformed_body", link=delivered.link,
+                              sender=delivered.envelope.sender, detail=str(error))  # fmt: skip
+            self.transport.receiver.refused_counts["malformed_body"] = (
+                self.transport.receiver.refused_counts.get("malformed_body", 0) + 1
+            )
+            self._note_refusal(refused, now_ms)
+            return
+        if delivered.is_first_copy and delivered.envelope.seal is not None:
+            self.seals.consider(delivered.envelope.sender, delivered.envelope.seal, now_ms)
+        if event is not None:
+            await self.feed(event)
+
+    def _note_refusal(self, refused: Refused, now_ms: int) -> None:
+        report = self.security.note(refused, now_ms)
+        if report is not None:
+            self._journal_refusals(report.reason, report.count, report.example)
+
+    def _journal_refusals(self, reason: str, count: int, example: Refused) -> None:
+        logger.warning("refused %d packet(s) (%s) on %s from %s: %s", count, reason,
+                       example.link, example.sender or "?", example.detail)  # fmt: skip
+        self.journal.append(
+            records.PACKETS_REFUSED, [reason, count, example.link, example.sender, example.detail],
+            monotonic_ns=time.monotonic_ns(), wall_ns=time.time_ns(),
+        )  # fmt: skip
+        self.commit_wanted.set()
+
+    async def _handle_admin(self, ticket: AdminTicket) -> None:
+        request = ticket.request
+        scope = Scope(request.scope) if request.scope is not None else Scope.ALL
+        seq = self.journal.next_seq
+        try:
+            await self.feed(AdminCommandReceived(
+                now_ms=monotonic_ms(), wall_time_ms=wall_ms(),
+                action=_ACTIONS[request.command], scope=scope,
+                uid=ticket.caller.uid, pid=ticket.caller.pid,
+            ))  # fmt: skip
+            ticket.result = {"accepted": True, "journal_seq": seq}
+        except ReloadError as error:
+            ticket.error = str(error)
+        finally:
+            ticket.done.set()
+
+    async def _handle_signal(self, signal_input: SignalInput) -> None:
+        logger.info("received %s", signal_input.signal_name)
+        if signal_input.signal_name == "SIGHUP":
+            # A failure is logged and journaled; the old configuration stays in force.
+            with contextlib.suppress(ReloadError):
+                await self._reload()
+            return
+        await self.feed(ShutdownRequested(now_ms=monotonic_ms()))
+
+    # ---- commands ----------------------------------------------------------------------
+
+    async def _carry_out(self, command: Command) -> None:
+        match command:
+            case SendHeartbeat():
+                seal = self.journal.latest_seal().to_bytes()
+                await self.transport.send(kind=STATUS_KIND, body=status_body(command.payload),
+                                          destination=None, seal=seal)  # fmt: skip
+            case SendControlMessage():
+                body = control_body(command.message_id, command.message)
+                await self.transport.send(kind=CONTROL_KIND, body=body,
+                                          destination=command.to_node, seal=None)  # fmt: skip
+            case RunResourceAction():
+                self.nursery.start_soon(self.executor.run_resource_action, command)
+            case FenceNode():
+                self.nursery.start_soon(self.executor.fence, command)
+            case SendPing():
+                self.nursery.start_soon(self.executor.ping, command)
+            case SelfFence():
+                await self._self_fence(command)
+            case LogMessage():
+                logger.log(_LOG_LEVELS[command.level], "%s", command.message)
+            case RaiseAlert():
+                logger.warning("ALERT %s: %s", command.alert.value, command.message)
+            case ReloadConfiguration():
+                await self._reload()
+            case ShutdownComplete():
+                logger.info("shutdown complete")
+                self.is_done = True
+            case _:
+                assert_never(command)
+
+    async def _reload(self) -> None:
+        try:
+            config = await self.loader.load()
+        except ReloadError as error:
+            logger.error("reload refused, the running configuration stays: %s", error)
+            self.journal.append(records.RELOAD_FAILED, [str(error)],
+                                monotonic_ns=time.monotonic_ns(), wall_ns=time.time_ns())
+            await self.commit()
+            raise
+        if config.media != self.config.media:
+            logger.warning("reload: media changed; they take effect at the next restart")
+        self.config = config
+        self.executor.config = config
+        self.transport.set_auth(config.auth)
+        self.transport.receiver.nodes = config.nodes
+        await self.feed(ConfigReloaded(now_ms=monotonic_ms(), wall_time_ms=wall_ms(),
+                                       config=config))  # fmt: skip
+
+    async def _self_fence(self, command: SelfFence) -> None:
+        logger.critical("SELF-FENCE: %s", command.reason)
+        await self.executor.self_fence(command.reason)
+        # Outside production (tests, demo) the "power off" is the daemon's death.
+        raise NodeStopped(f"self-fenced: {command.reason}", exit_code=SELF_FENCE_EXIT_CODE)
+
+    # ---- admin requests from the control socket ----------------------------------------
+
+    async def handle_control(self, request: ControlRequest, caller: Caller) -> object:
+        if request.command == "status":
+            from hactl.daemon.status import status_snapshot
+
+            return status_snapshot(self)
+        ticket = AdminTicket(request=request, caller=caller)
+        await self.inputs.send(ticket)
+        await ticket.done.wait()
+        if ticket.error is not None:
+            raise ControlHandlerError(ticket.error)
+        return ticket.result
+
+
+_LOG_LEVELS = {
+    LogLevel.DEBUG: logging.DEBUG,
+    LogLevel.INFO: logging.INFO,
+    LogLevel.WARNING: logging.WARNING,
+    LogLevel.ERROR: logging.ERROR,
+}
