@@ -18,6 +18,7 @@ class MemberSummary:
     phase: str | None  # the node's own phase, from its last status (booting/active/leaving)
     generation: int | None
     links: tuple[tuple[str, str], ...]  # (link, up|dead)
+    last_heard_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +63,7 @@ def cluster_view(state: NodeState) -> ClusterView:
                 phase=None if peer.phase is None else peer.phase.value,
                 generation=peer.generation,
                 links=tuple((link, ls.status.value) for link, ls in sorted(peer.links.items())),
+                last_heard_ms=peer.last_heard_ms,
             )
         )
     groups = []

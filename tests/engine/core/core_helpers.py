@@ -249,11 +249,13 @@ class Node:
         commands: Iterable[Command],
         *,
         running: Iterable[str] = (),
-        failing: Iterable[str] = (),
+        failing_starts: Iterable[str] = (),
+        failing_stops: Iterable[str] = (),
     ) -> list[Command]:
         """Answer resource actions until none is left: `status` says running only for
-        resources in `running`; start/stop fail for resources in `failing`."""
-        running_set, failing_set = set(running), set(failing)
+        resources in `running`; starts of `failing_starts` and stops of `failing_stops` fail."""
+        running_set = set(running)
+        failing_set = (set(failing_starts), set(failing_stops))
         queue = [c for c in commands if isinstance(c, RunResourceAction)]
         produced: list[Command] = []
         while queue:
@@ -266,19 +268,19 @@ class Node:
 
 
 def _world_outcome(
-    command: RunResourceAction, running: set[str], failing: set[str]
+    command: RunResourceAction, running: set[str], failing: tuple[set[str], set[str]]
 ) -> ActionOutcome:
     rid = command.resource_id
     match command.action:
         case ResourceAction.STATUS | ResourceAction.MONITOR | ResourceAction.PROBE:
             return ActionOutcome.SUCCESS if rid in running else ActionOutcome.NOT_RUNNING
         case ResourceAction.START:
-            if rid in failing:
+            if rid in failing[0]:
                 return ActionOutcome.FAILED
             running.add(rid)
             return ActionOutcome.SUCCESS
         case ResourceAction.STOP:
-            if rid in failing:
+            if rid in failing[1]:
                 return ActionOutcome.FAILED
             running.discard(rid)
             return ActionOutcome.SUCCESS
@@ -306,3 +308,17 @@ def heartbeats(commands: Iterable[Command]) -> list[StatusPayload]:
 
 def controls(commands: Iterable[Command]) -> list[SendControlMessage]:
     return [c for c in commands if isinstance(c, SendControlMessage)]
+
+
+def booted_pair(
+    config: ClusterConfig | None = None,
+    *,
+    peer_running: Sequence[str] = ("ip_b",),
+) -> Node:
+    """alpha booted, beta heard (holding `peer_running`), alpha's own groups started."""
+    node = Node()
+    node.start(config or make_config())
+    commands = node.hear("beta", payload(running=peer_running))
+    node.run_actions(commands)
+    node.commands.clear()
+    return node

@@ -1,0 +1,136 @@
+"""Membership: boot and initdead, heartbeats, warntime, deadtime, links, generations."""
+
+from __future__ import annotations
+
+from engine.core import next_deadline
+from engine.core.commands import LogMessage
+from engine.core.messages import NodePhase
+from engine.core.state import LinkStatus, PeerStatus
+from tests.engine.core.core_helpers import (
+    DEADTIME_MS,
+    INITDEAD_MS,
+    KEEPALIVE_MS,
+    WARNTIME_MS,
+    Node,
+    alerts,
+    booted_pair,
+    heartbeats,
+    make_config,
+    payload,
+)
+
+
+def warnings(commands: object) -> list[str]:
+    return [c.message for c in commands if isinstance(c, LogMessage) and c.level.value == "warning"]  # type: ignore[attr-defined]
+
+
+def test_boot_announces_itself_at_once_and_waits_for_its_peer() -> None:
+    node = Node()
+    node.start(make_config())
+    assert [p.phase for p in heartbeats(node.commands)] == [NodePhase.BOOTING]
+    assert node.state.phase is NodePhase.BOOTING
+    assert node.state.peers["beta"].status is PeerStatus.INIT
+    assert next_deadline(node.state) == KEEPALIVE_MS
+
+
+def test_boot_completes_as_soon_as_every_peer_was_heard() -> None:
+    node = Node()
+    node.start(make_config())
+    node.hear("beta", payload(), now_ms=300)
+    assert node.state.phase is NodePhase.ACTIVE
+    assert node.state.peers["beta"].status is PeerStatus.UP
+
+
+def test_heartbeats_go_out_every_keepalive() -> None:
+    node = booted_pair()
+    sent = heartbeats(node.advance_to(3 * KEEPALIVE_MS + 500))
+    assert len(sent) == 3
+    assert all(p.running_groups == ("ip_a",) for p in sent)
+
+
+def test_unheard_peer_is_declared_dead_at_initdead_not_deadtime() -> None:
+    node = Node()
+    node.start(make_config())
+    node.advance_to(DEADTIME_MS + 1)
+    assert node.state.peers["beta"].status is PeerStatus.INIT
+    commands = node.advance_to(INITDEAD_MS)
+    assert node.state.peers["beta"].status is PeerStatus.DEAD
+    assert node.state.phase is NodePhase.ACTIVE
+    assert "node_dead" in alerts(commands)
+
+
+def test_late_heartbeat_is_warned_once_per_silence() -> None:
+    node = booted_pair()
+    commands = node.advance_to(WARNTIME_MS + 2_000)
+    assert len([w for w in warnings(commands) if "late heartbeat" in w]) == 1
+    node.hear("beta", payload(running=["ip_b"]))
+    commands = node.advance_to(node.now_ms + WARNTIME_MS + 100)
+    assert len([w for w in warnings(commands) if "late heartbeat" in w]) == 1
+
+
+def test_silence_for_deadtime_declares_the_peer_dead() -> None:
+    node = booted_pair()
+    node.advance_to(DEADTIME_MS - 1)
+    assert node.state.peers["beta"].status is PeerStatus.UP
+    commands = node.advance_to(DEADTIME_MS + 10)
+    assert node.state.peers["beta"].status is PeerStatus.DEAD
+    assert "node_dead" in alerts(commands)
+
+
+def test_a_silent_link_is_a_dead_link_not_a_dead_node() -> None:
+    node = Node()
+    node.start(make_config())
+    node.hear("beta", payload(), link="bcast eth0")
+    node.hear("beta", payload(), link="bcast eth1")
+    for second in range(1, 16):
+        node.advance_to(second * KEEPALIVE_MS)
+        node.hear("beta", payload(), link="bcast eth0")
+    peer = node.state.peers["beta"]
+    assert peer.status is PeerStatus.UP
+    assert peer.links["bcast eth0"].status is LinkStatus.UP
+    assert peer.links["bcast eth1"].status is LinkStatus.DEAD
+    assert "link bcast eth1 to beta is dead" in warnings(node.commands)
+    node.hear("beta", payload(), link="bcast eth1")
+    assert node.state.peers["beta"].links["bcast eth1"].status is LinkStatus.UP
+
+
+def test_a_higher_generation_means_the_peer_restarted() -> None:
+    node = booted_pair()
+    commands = node.hear("beta", payload(version=1), generation=2)
+    assert alerts(commands) == ["peer_restarted"]
+    peer = node.state.peers["beta"]
+    assert peer.generation == 2
+    assert peer.payload is not None and peer.payload.running_groups == ()
+
+
+def test_an_older_generation_is_ignored_and_counted() -> None:
+    node = booted_pair()
+    node.hear("beta", payload(version=5), generation=3)
+    before = node.state.peers["beta"]
+    node.hear("beta", payload(version=9, running=["ip_a"]), generation=2)
+    assert node.state.peers["beta"].payload == before.payload
+    assert node.state.ignored_event_count == 1
+
+
+def test_unknown_sender_is_ignored_and_counted() -> None:
+    node = booted_pair()
+    node.hear("mallory", payload())
+    assert "mallory" not in node.state.peers
+    assert node.state.ignored_event_count == 1
+
+
+def test_heard_again_in_the_same_generation_is_returning_after_partition() -> None:
+    node = booted_pair()
+    node.advance_to(DEADTIME_MS + 10)
+    commands = node.hear("beta", payload(version=7))
+    assert alerts(commands) == ["returning_after_partition"]
+    assert node.state.peers["beta"].status is PeerStatus.UP
+
+
+def test_an_older_status_arriving_late_does_not_replace_a_newer_one() -> None:
+    node = booted_pair()
+    node.hear("beta", payload(version=5, running=[]))
+    node.hear("beta", payload(version=4, running=["ip_b"]))
+    peer = node.state.peers["beta"]
+    assert peer.payload is not None and peer.payload.status_version == 5
+    assert peer.payload.running_groups == ()
