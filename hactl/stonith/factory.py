@@ -10,6 +10,7 @@ third-party devices take the same path, so a site's plugin is a first-class devi
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,15 @@ async def make_device(
         raise request.error(str(error)) from error
     if not callable(factory):
         raise request.error(f"plugin {plugin_name!r} is not a device factory: {factory!r}")
-    device = await factory(request)
+    try:
+        opened = factory(request)
+        device = await opened if inspect.isawaitable(opened) else opened
+    except StonithConfigError:
+        raise
+    except Exception as error:  # a third party's bug: report it, do not crash the caller
+        raise request.error(
+            f"plugin {plugin_name!r} failed to open: {type(error).__name__}: {error}"
+        ) from error
     if not isinstance(device, FenceDevice):
         raise request.error(f"plugin {plugin_name!r} returned {device!r}, not a fence device")
     return device

@@ -8,7 +8,8 @@ by the PID in its PID file) and its links go dark (`ip -n NAMESPACE link set IF 
 Parameters (named; `{node}` is replaced by the target's name):
   hostlist   the nodes it fences
   pid_file   e.g. /run/hactl-test/{node}.pid
-  links      space-separated NAMESPACE/INTERFACE (or a bare INTERFACE of this namespace)
+  links      space-separated NAMESPACE/INTERFACE (or a bare INTERFACE of this namespace);
+             optional
 
 Safety: it acts only on namespaces named `hactl-...`, or on `hactl-...` interfaces of the
 current namespace, and it never signals PID 1 or itself. The process is signalled through
@@ -156,7 +157,7 @@ class NetnsTestDevice:
 
 
 async def open_device(request: DeviceRequest) -> NetnsTestDevice:
-    parameters = assign_parameters(request, PARAMETER_NAMES, required=PARAMETER_NAMES)
+    parameters = assign_parameters(request, PARAMETER_NAMES, required=("hostlist", "pid_file"))
     hosts = split_hostlist(parameters.get("hostlist", ""))
     links = parameters.get("links", "")
     for host in hosts:

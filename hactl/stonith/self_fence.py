@@ -108,11 +108,11 @@ async def open_device(request: DeviceRequest) -> SelfFenceDevice:
     local_node = (request.settings.local_node or "").lower()
     if request.is_describe_only:
         return SelfFenceDevice(local_node=local_node or "this-node", power_action=_describe_only)
-    if not local_node:
-        raise request.error("suicide needs to know this node's name")
     if not request.settings.is_production:
         raise request.error(
             "suicide reboots this machine and is only opened by the daemon in production"
         )
+    if not local_node:
+        raise request.error("suicide needs to know this node's name")
     action = production_power_action(is_production=True)
     return SelfFenceDevice(local_node=local_node, power_action=action)

@@ -1,16 +1,19 @@
-"""An in-process fencing device that fails a set number of times, then succeeds.
+"""Fencing devices for tests (as `trio.testing` is for trio's users); never registered.
 
-For tests (this package's, the daemon's) that need "fails three times, then succeeds"
-without a subprocess; the `agents/flaky` script does the same through the external/*
-protocol for tests that configure devices through ha.cf. It is a real FenceDevice, not a
-mock: it keeps every attempt's result, which is what those tests assert on.
+`FlakyDevice` fails a set number of times, then succeeds: the "fails three times, then
+succeeds" case for the daemon's and this package's tests, in process. It is a real
+FenceDevice, not a mock, and keeps every attempt's result, which is what those tests assert
+on. For tests that configure devices through ha.cf, `tests/hactl/stonith/agents/flaky`
+does the same through the external/* protocol. Register it in a test with
+`PluginRegistry([EntryPoint(name="flaky", value="hactl.stonith.testing:open_device",
+group="hactl.stonith")])`; it is deliberately absent from pyproject.toml.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hactl.stonith.device import DeviceOperation, FenceAction, FenceResult
+from hactl.stonith.device import DeviceOperation, DeviceRequest, FenceAction, FenceResult
 
 
 @dataclass(slots=True, kw_only=True)
@@ -44,3 +47,9 @@ class FlakyDevice:
 
     async def list_hosts(self, *, timeout_ms: int) -> tuple[str, ...]:
         return self.hosts
+
+
+async def open_device(request: DeviceRequest) -> FlakyDevice:
+    """A factory, so tests can register FlakyDevice as a `hactl.stonith` plugin."""
+    parameters = dict(request.named_parameters)
+    return FlakyDevice(failures_before_success=int(parameters.get("failures", "3")))
