@@ -93,10 +93,18 @@ class Bridge(Protocol):
     ) -> object: ...
 
     def resource_result(
-        self, *, now_ms: int, action: RunResourceAction, is_success: bool, is_running: bool
+        self,
+        *,
+        now_ms: int,
+        action: RunResourceAction,
+        is_success: bool,
+        is_running: bool,
+        duration_ms: int,
     ) -> object: ...
 
-    def fence_result(self, *, now_ms: int, fence: RunFence, is_success: bool) -> object: ...
+    def fence_result(
+        self, *, now_ms: int, fence: RunFence, is_success: bool, duration_ms: int
+    ) -> object: ...
 
     def admin(self, *, now_ms: int, wall_ms: int, verb: AdminVerb, scope: AdminScope) -> object: ...
 
@@ -106,6 +114,7 @@ class Bridge(Protocol):
 
     def view(self, state: object) -> NodeView: ...
 
-    def encode(self, event: object) -> tuple[int, bytes]: ...
+    def encode(self, event: object) -> tuple[int, object]:
+        """(kind, msgpack-friendly payload), as the journal stores it."""
 
-    def replay(self, config: ClusterConfig, records: Sequence[tuple[int, bytes]]) -> object: ...
+    def replay(self, config: ClusterConfig, records: Sequence[tuple[int, object]]) -> object: ...

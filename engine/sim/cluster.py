@@ -65,6 +65,7 @@ class ActionFinished:
     generation: int
     action: RunResourceAction
     is_success: bool
+    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +74,7 @@ class FenceFinished:
     generation: int
     fence: RunFence
     is_success: bool
+    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,7 +232,10 @@ class SimulatedCluster:
         assert node.state is not None
         members = dict(self.bridge.view(node.state).members)
         for peer, status in members.items():
-            if peer != node.name and node.members.get(peer) != status:
+            previous = node.members.get(peer)
+            if previous is None and status == "init":
+                continue  # a peer not heard from yet at boot is no news
+            if peer != node.name and previous != status:
                 self.timeline.add(self.now_ms, node.name, f"sees {peer} {status}")
         node.members = members
 
@@ -256,11 +261,13 @@ class SimulatedCluster:
                     generation=generation,
                     fence=action,
                     is_success=outcome.is_success,
+                    duration_ms=outcome.duration_ms,
                 )
                 self.queue.schedule_after(outcome.duration_ms, finished)
             case SelfFence():
                 self.timeline.add(self.now_ms, node.name, f"fences itself: {action.reason}")
                 self._power_off(node.name, reason="self-fenced")
+                self._schedule_reboot(node.name)
             case Ping():
                 answer = PingAnswered(
                     node=node.name,
@@ -318,7 +325,11 @@ class SimulatedCluster:
     def _run_resource_action(self, node: str, generation: int, action: RunResourceAction) -> None:
         outcome = self.agents.attempt(node, action.resource_id, action.action)
         finished = ActionFinished(
-            node=node, generation=generation, action=action, is_success=outcome.is_success
+            node=node,
+            generation=generation,
+            action=action,
+            is_success=outcome.is_success,
+            duration_ms=outcome.duration_ms,
         )
         self.queue.schedule_after(outcome.duration_ms, finished)
 
@@ -334,7 +345,11 @@ class SimulatedCluster:
         if node.state is None:
             return  # the daemon died while its action ran; the world changed anyway
         event = self.bridge.resource_result(
-            now_ms=self.now_ms, action=action, is_success=finished.is_success, is_running=is_running
+            now_ms=self.now_ms,
+            action=action,
+            is_success=finished.is_success,
+            is_running=is_running,
+            duration_ms=finished.duration_ms,
         )
         self._feed(node, event)
 
@@ -379,21 +394,27 @@ class SimulatedCluster:
         if finished.is_success:
             was_on = self.world.power[target].is_powered
             self._power_off(target, reason="fenced" if was_on else "fenced (already off)")
-            if self.options.reboot_after_fence_ms is not None:
-                self.schedule_fault(
-                    self.now_ms + self.options.reboot_after_fence_ms, faults.Boot(node=target)
-                )
+            self._schedule_reboot(target)
         verdict = "succeeded" if finished.is_success else "failed"
         self.timeline.add(self.now_ms, finished.node, f"fence of {target} {verdict}")
         node = self.nodes[finished.node]
         if node.state is None or not self._is_current(finished.node, finished.generation):
             return
         event = self.bridge.fence_result(
-            now_ms=self.now_ms, fence=finished.fence, is_success=finished.is_success
+            now_ms=self.now_ms,
+            fence=finished.fence,
+            is_success=finished.is_success,
+            duration_ms=finished.duration_ms,
         )
         self._feed(node, event)
 
     # ---- node life ------------------------------------------------------------------------
+
+    def _schedule_reboot(self, name: str) -> None:
+        """A fence `reset` (and a self-fence) power-cycles the node: it boots again later."""
+        if self.options.reboot_after_fence_ms is not None:
+            at_ms = self.now_ms + self.options.reboot_after_fence_ms
+            self.schedule_fault(at_ms, faults.Boot(node=name))
 
     def _power_off(self, name: str, *, reason: str) -> None:
         if self.world.power[name].is_powered:

@@ -20,17 +20,14 @@ from engine.config.model import (
     ClusterConfig,
     IPAddressResource,
     IPAgent,
-    McastMedium,
-    Medium,
+    MonitorPolicy,
     QuorumLossPolicy,
     ResourceGroup,
     ScriptResource,
-    SerialMedium,
     SourceLocation,
     StonithDevice,
     Timed,
     Timings,
-    UcastMedium,
     ValueSource,
 )
 
@@ -54,6 +51,8 @@ class ClusterShape:
     initdead_ms: int = 4000
     ping_nodes: tuple[str, ...] = ()
     quorum_loss_policy: QuorumLossPolicy = QuorumLossPolicy.STOP
+    monitor_interval_ms: int | None = None  # monitor every service resource (not the IPs)
+    monitor_max_restarts: int = 2
 
     def __post_init__(self) -> None:
         assert 2 <= self.node_count <= 32, self.node_count
@@ -82,7 +81,9 @@ def _group(index: int, shape: ClusterShape, nodes: tuple[str, ...]) -> ResourceG
         )
     ]
     for service in range(1, shape.resources_per_group):
-        name = f"service{index + 1}_{service}"
+        name = f"service{index + 1}" + (
+            "" if service == 1 else "abcdefghijklmnopqrstuvwxyz"[service - 1]
+        )
         resources.append(ScriptResource(script=name, arguments=(), spec=name))
     return ResourceGroup(
         name=ip_spec,
@@ -92,9 +93,26 @@ def _group(index: int, shape: ClusterShape, nodes: tuple[str, ...]) -> ResourceG
     )
 
 
+def _monitors(shape: ClusterShape, groups: tuple[ResourceGroup, ...]) -> tuple[MonitorPolicy, ...]:
+    if shape.monitor_interval_ms is None:
+        return ()
+    return tuple(
+        MonitorPolicy(
+            resource_id=resource.resource_id,
+            interval_ms=shape.monitor_interval_ms,
+            timeout_ms=shape.monitor_interval_ms,
+            max_restarts=shape.monitor_max_restarts,
+        )
+        for group in groups
+        for resource in group.resources
+        if isinstance(resource, ScriptResource)
+    )
+
+
 def generate_config(shape: ClusterShape) -> ClusterConfig:
     """The configuration as node1 sees it; `for_node` gives the other nodes' copies."""
     nodes = tuple(f"node{number}" for number in range(1, shape.node_count + 1))
+    groups = tuple(_group(index, shape, nodes) for index in range(shape.group_count))
     media = tuple(BcastMedium(interface=f"eth{link}", port=694) for link in range(shape.link_count))
     fence_devices = (
         (
@@ -127,13 +145,13 @@ def generate_config(shape: ClusterShape) -> ClusterConfig:
         ping_groups=(),
         respawns=(),
         stonith_devices=fence_devices,
-        monitors=(),
+        monitors=_monitors(shape, groups),
         quorum_loss_policy=shape.quorum_loss_policy,
         auth=AuthConfig(
             active_index=1,
             keys=(AuthKey(index=1, method=AuthMethod.SHA256, secret=b"simulated cluster"),),
         ),
-        groups=tuple(_group(index, shape, nodes) for index in range(shape.group_count)),
+        groups=groups,
         logfile=None,
         debugfile=None,
         logfacility=None,
@@ -143,19 +161,7 @@ def generate_config(shape: ClusterShape) -> ClusterConfig:
 
 
 def link_names(config: ClusterConfig) -> tuple[str, ...]:
-    """One simulated link per distinct medium interface (or serial device), in ha.cf order."""
-    names: list[str] = []
-    for medium in config.media:
-        name = _medium_name(medium)
-        if name not in names:
-            names.append(name)
-    assert names, "the parsers refuse a configuration without a medium"
-    return tuple(names)
+    """One simulated link per distinct medium, named exactly as the engine and daemon name them."""
+    from engine.core.links import link_names as engine_link_names
 
-
-def _medium_name(medium: Medium) -> str:
-    match medium:
-        case BcastMedium() | UcastMedium() | McastMedium():
-            return medium.interface
-        case SerialMedium():
-            return medium.device
+    return engine_link_names(config)

@@ -16,7 +16,7 @@ from typing import Protocol
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JournalRecord:
     kind: int
-    payload: bytes
+    payload: object  # the codec's msgpack-friendly value; the real journal packs it
     monotonic_ns: int
     wall_ns: int
 

@@ -28,7 +28,7 @@ import enum
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.config.model import AutoFailback
+from engine.config.model import AutoFailback, QuorumLossPolicy
 from engine.sim import faults
 from engine.sim.devices import ResourceAction
 from engine.sim.durations import DurationError, parse_duration_ms
@@ -127,7 +127,7 @@ def parse_script(text: str, *, file: str) -> tuple[ScriptLine, ...]:
             raise ScenarioError(f"{file}:{number}: {content}: {error}") from None
         if isinstance(step, ClusterSetup):
             nodes = step.node_names
-            links = tuple(f"eth{index}" for index in range(step.shape.link_count))
+            links = tuple(f"bcast eth{index}" for index in range(step.shape.link_count))
         lines.append(ScriptLine(number=number, text=content, step=step))
     if not lines:
         raise ScenarioError(f"{file}: the script is empty (start with a `cluster` line)")
@@ -211,6 +211,8 @@ def _parse_cluster(arguments: list[str]) -> ClusterSetup:
         "deadtime",
         "keepalive",
         "initdead",
+        "monitor",
+        "restarts",
         "quorum_policy",
     }
     if unknown := set(options) - known:
@@ -234,6 +236,11 @@ def _parse_cluster(arguments: list[str]) -> ClusterSetup:
         warntime_ms=deadtime_ms // 2,
         initdead_ms=parse_duration_ms(options.get("initdead", str(deadtime_ms * 2) + "ms")),
         ping_nodes=("198.18.255.1",) if _boolean(options.get("ping", "no")) else (),
+        quorum_loss_policy=_enum(QuorumLossPolicy, options.get("quorum_policy", "stop")),
+        monitor_interval_ms=(
+            parse_duration_ms(options["monitor"]) if "monitor" in options else None
+        ),
+        monitor_max_restarts=int(options.get("restarts", "2")),
     )
     return ClusterSetup(
         shape=shape,
@@ -246,10 +253,11 @@ def _parse_cluster(arguments: list[str]) -> ClusterSetup:
 def _directed_links(
     first: str, second: str, rest: list[str], links: tuple[str, ...], is_both_ways: bool
 ) -> tuple[DirectedLink, ...]:
-    names = tuple(rest) if rest else links
-    for name in names:
-        if name not in links:
-            raise ScenarioError(f"unknown link {name!r} (links: {', '.join(links)})")
+    by_interface = {link.split()[-1]: link for link in links}
+    for name in rest:
+        if name not in by_interface:
+            raise ScenarioError(f"unknown link {name!r} (links: {', '.join(by_interface)})")
+    names = tuple(by_interface[name] for name in rest) if rest else links
     pairs = ((first, second), (second, first)) if is_both_ways else ((first, second),)
     return tuple(
         DirectedLink(source=source, destination=destination, link=name)

@@ -111,7 +111,7 @@ def test_world_power_off_drops_resources_but_daemon_crash_keeps_them() -> None:
 
 def test_memory_journal_crash_keeps_committed_records_only() -> None:
     journal = MemoryJournal()
-    record = JournalRecord(kind=100, payload=b"x", monotonic_ns=1, wall_ns=1)
+    record = JournalRecord(kind=100, payload=[1], monotonic_ns=1, wall_ns=1)
     journal.append(record)
     journal.commit()
     journal.append(record)
@@ -121,8 +121,12 @@ def test_memory_journal_crash_keeps_committed_records_only() -> None:
 
 def test_random_plans_are_seeded_and_end_repaired() -> None:
     shape = faults.PlanShape(
-        nodes=("a", "b", "c"), link_names=("eth0",), start_ms=1000, stop_ms=60_000,
-        mean_gap_ms=3000, is_fencing=True,
+        nodes=("a", "b", "c"),
+        link_names=("eth0",),
+        start_ms=1000,
+        stop_ms=60_000,
+        mean_gap_ms=3000,
+        is_fencing=True,
     )
     first = faults.random_plan(random.Random(3), faults.FaultKinds.ALL, shape)
     assert first == faults.random_plan(random.Random(3), faults.FaultKinds.ALL, shape)
