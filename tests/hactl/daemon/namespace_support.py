@@ -1,0 +1,102 @@
+"""Shared steps of the namespace tests: a cluster lab per test, waits, end-of-test checks.
+
+Every check at the end of a test is the same: both journals verify, and replaying each
+journal offline gives the view the node's own `hactl status` reported last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.core.codec import decode_event
+from engine.core.replay import replay
+from engine.core.view import cluster_view
+from hactl.daemon.lab import ClusterLab, Timings, dump_logs, group_holder, wait_for
+from hactl.testbed.netns import topology
+from journal import read_records, verify_journal
+
+ENGINE_KINDS = range(100, 200)
+
+
+@contextlib.contextmanager
+def cluster_lab(
+    *, networks: tuple[str, ...] = ("main",), heartbeat_networks: tuple[str, ...] = ("main",),
+    auto_failback: str = "on", timings: Timings | None = None,
+    secrets: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None,
+) -> Iterator[ClusterLab]:  # fmt: skip
+    with topology(("master", "backup"), networks=networks) as net, \
+            tempfile.TemporaryDirectory(prefix="hactl-lab-") as base:  # fmt: skip
+        lab = ClusterLab(
+            net=net, base_dir=Path(base), timings=timings or Timings(),
+            auto_failback=auto_failback, heartbeat_networks=heartbeat_networks,
+            extra_environment=extra_environment or {},
+        )  # fmt: skip
+        lab.write_configs(secrets=secrets)
+        try:
+            yield lab
+        except BaseException:
+            print(dump_logs(lab))
+            raise
+
+
+def wait_holder(lab: ClusterLab, holder: str, *, observers: tuple[str, ...],
+                timeout_s: float = 20) -> None:  # fmt: skip
+    """Wait until every observer's status names `holder` for the group."""
+    def agreed() -> bool:
+        return all(group_holder(lab.status(role)) == holder for role in observers)
+
+    wait_for(agreed, timeout_s=timeout_s, what=f"{observers} to see {holder} holding the group")
+
+
+def wait_client_sees(lab: ClusterLab, node: str, *, timeout_s: float = 20) -> None:
+    wait_for(lambda: lab.fetch() == node, timeout_s=timeout_s,
+             what=f"the client to be served by {node} at the cluster IP")  # fmt: skip
+
+
+def member(status: dict[str, object] | None, name: str) -> dict[str, object]:
+    assert status is not None, "the node does not answer"
+    cluster = status["cluster"]
+    assert isinstance(cluster, dict)
+    for entry in cluster["members"]:
+        if entry["name"] == name:
+            return dict(entry)
+    raise AssertionError(f"{name} is not in {cluster['members']}")
+
+
+def link_states(status: dict[str, object] | None, peer: str) -> dict[str, str]:
+    return {link: state for link, state in member(status, peer)["links"]}  # type: ignore[attr-defined]
+
+
+def replayed_view(lab: ClusterLab, role: str) -> dict[str, object]:
+    """The node's view from its journal alone, as JSON like the daemon's status."""
+    from hactl.daemon.status import to_json_value
+
+    directory = lab.state_dir(role) / "journal"
+    events = [decode_event(record.kind, record.payload)  # type: ignore[arg-type]
+              for record in read_records(directory) if record.kind in ENGINE_KINDS]  # fmt: skip
+    view = to_json_value(cluster_view(replay(events)))
+    assert isinstance(view, dict)
+    return view
+
+
+def check_journals_and_replay(lab: ClusterLab) -> None:
+    """Stop the daemons where they stand, verify both journals, compare replay with status."""
+    last_views = {}
+    for role in lab.daemons:
+        status = lab.status(role)
+        if status is not None:
+            last_views[role] = status["cluster"]
+    for role in list(lab.daemons):
+        lab.kill_daemon(role)
+    for role in lab.net.node_names:
+        report = verify_journal(lab.state_dir(role) / "journal")
+        assert report.is_ok, f"{role}: {report.problems}"
+    for role, live in last_views.items():
+        replayed = replayed_view(lab, role)
+        assert isinstance(live, dict)
+        for view in (live, replayed):
+            view.pop("now_ms", None)
+        assert replayed == live, f"{role}: replay disagrees with status"
