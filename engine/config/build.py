@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from engine.config.authkeys import Authkeys, parse_authkeys
 from engine.config.errors import ConfigError, ConfigProblem, ProblemLog
-from engine.config.hacf import HaCf, parse_hacf
-from engine.config.haresources import parse_haresources
+from engine.config.hacf import HaCf, read_hacf
+from engine.config.haresources import read_haresources
 from engine.config.model import (
     ClusterConfig,
     IPAddressResource,
@@ -57,33 +57,37 @@ def parse_cluster_config(
     `ocf_parameter_texts` maps `TYPE/INSTANCE` (see `ocf_parameter_key`) to the text of
     `<ocf_directory>/TYPE/INSTANCE`; a missing entry is reported as a missing file.
     """
-    problems: list[ConfigProblem] = []
-    hacf = _collect(
-        problems,
-        lambda: parse_hacf(hacf_text, file_name=hacf_file, local_addresses=local_addresses),
-    )
-    groups = _collect(
-        problems, lambda: parse_haresources(haresources_text, file_name=haresources_file)
-    )
+    hacf, hacf_problems = read_hacf(hacf_text, file_name=hacf_file, local_addresses=local_addresses)
+    groups, haresources_problems = read_haresources(haresources_text, file_name=haresources_file)
+    problems = [*hacf_problems, *haresources_problems]
     authkeys = _collect(
         problems, lambda: parse_authkeys(authkeys_text, file_name=authkeys_file, mode=authkeys_mode)
     )
     cross_log = ProblemLog(haresources_file)
-    if groups is not None:
-        groups = _with_ocf_parameters(
-            groups, ocf_parameter_texts or {}, ocf_directory, problems, cross_log
-        )
-    monitors: tuple[MonitorPolicy, ...] = ()
-    if hacf is not None:
+    groups = _with_ocf_parameters(
+        groups, ocf_parameter_texts or {}, ocf_directory, problems, cross_log
+    )
+    # Cross-file checks run on whatever could be read, so one run shows everything; a check
+    # is skipped only where a problem already reported would make it misleading.
+    if not any(problem.directive == "node" for problem in hacf_problems):
         _check_local_node(hacf, local_node, problems)
-        if groups is not None:
-            _check_preferred_nodes(hacf, groups, cross_log)
-            monitors = _resolve_monitors(hacf, groups, problems)
+        _check_preferred_nodes(hacf, groups, cross_log)
+    monitors: tuple[MonitorPolicy, ...] = ()
+    if not haresources_problems:
+        monitors = _resolve_monitors(hacf, groups, problems)
     problems.extend(cross_log.problems)
     if problems:
-        raise ConfigError(problems)
-    assert hacf is not None and groups is not None and authkeys is not None
+        raise ConfigError(_in_file_order(problems, hacf_file, haresources_file))
+    assert authkeys is not None
     return _assemble(hacf, groups, authkeys, local_node.lower(), monitors)
+
+
+def _in_file_order(
+    problems: list[ConfigProblem], hacf_file: str, haresources_file: str
+) -> list[ConfigProblem]:
+    """ha.cf, then haresources, then the other files (OCF parameters, authkeys); by line."""
+    rank = {hacf_file: 0, haresources_file: 1}
+    return sorted(problems, key=lambda problem: (rank.get(problem.file, 2), problem.line or 0))
 
 
 def _collect(problems: list[ConfigProblem], read: Callable[[], T]) -> T | None:
@@ -100,35 +104,42 @@ def _with_ocf_parameters(
     ocf_directory: str,
     problems: list[ConfigProblem],
     log: ProblemLog,
-) -> tuple[ResourceGroup, ...] | None:
-    """Fill each OCF resource's parameters from its file; None when any file is bad."""
-    is_complete = True
-    filled_groups = []
-    for group in groups:
-        resources: list[Resource] = []
-        for resource in group.resources:
-            if isinstance(resource, OcfResource):
-                key = ocf_parameter_key(resource)
-                path = f"{ocf_directory}/{key}"
-                if key not in texts:
-                    log.error(
-                        group.location.line,
-                        resource.spec,
-                        f"parameter file {path} not found",
-                        "create it with name=value lines, one per OCF parameter",
-                    )
-                    is_complete = False
-                    continue
-                parameters = _collect(
-                    problems, partial(parse_ocf_parameters, texts[key], file_name=path)
-                )
-                if parameters is None:
-                    is_complete = False
-                    continue
-                resource = replace(resource, parameters=parameters)
-            resources.append(resource)
-        filled_groups.append(replace(group, resources=tuple(resources)))
-    return tuple(filled_groups) if is_complete else None
+) -> tuple[ResourceGroup, ...]:
+    """Fill each OCF resource's parameters from its file, reporting missing or bad files."""
+    return tuple(
+        replace(
+            group,
+            resources=tuple(
+                _with_parameters(resource, group, texts, ocf_directory, problems, log)
+                for resource in group.resources
+            ),
+        )
+        for group in groups
+    )
+
+
+def _with_parameters(
+    resource: Resource,
+    group: ResourceGroup,
+    texts: Mapping[str, str],
+    ocf_directory: str,
+    problems: list[ConfigProblem],
+    log: ProblemLog,
+) -> Resource:
+    if not isinstance(resource, OcfResource):
+        return resource
+    key = ocf_parameter_key(resource)
+    path = f"{ocf_directory}/{key}"
+    if key not in texts:
+        log.error(
+            group.location.line,
+            resource.spec,
+            f"parameter file {path} not found",
+            "create it with name=value lines, one per OCF parameter",
+        )
+        return resource
+    parameters = _collect(problems, partial(parse_ocf_parameters, texts[key], file_name=path))
+    return resource if parameters is None else replace(resource, parameters=parameters)
 
 
 def _check_local_node(hacf: HaCf, local_node: str, problems: list[ConfigProblem]) -> None:

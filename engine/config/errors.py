@@ -84,7 +84,10 @@ class ProblemLog:
         location = SourceLocation(file=self.file, line=line)
         self.warnings.append(ConfigWarning(location=location, message=text))
 
+    def sorted_problems(self) -> tuple[ConfigProblem, ...]:
+        """Every problem, in line order (whole-file problems first)."""
+        return tuple(sorted(self.problems, key=lambda problem: problem.line or 0))
+
     def raise_if_errors(self) -> None:
-        """Raise every problem, in line order (whole-file problems first)."""
         if self.problems:
-            raise ConfigError(sorted(self.problems, key=lambda problem: problem.line or 0))
+            raise ConfigError(self.sorted_problems())

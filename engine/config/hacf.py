@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from engine.config import hacf_lists, hacf_settings
 from engine.config.directives import NOT_IMPLEMENTED, WHOLE_LINE, suggestion_hint
-from engine.config.errors import ProblemLog
+from engine.config.errors import ConfigError, ConfigProblem, ProblemLog
 from engine.config.hacf_draft import Directive, Draft
 from engine.config.lines import ConfigLine, read_lines
 from engine.config.model import (
@@ -120,6 +120,20 @@ def parse_hacf(text: str, *, file_name: str = "ha.cf", local_addresses: Iterable
 
     `local_addresses` are this node's own addresses: `ucast` lines naming them are ignored.
     """
+    hacf, problems = read_hacf(text, file_name=file_name, local_addresses=local_addresses)
+    if problems:
+        raise ConfigError(problems)
+    return hacf
+
+
+def read_hacf(
+    text: str, *, file_name: str = "ha.cf", local_addresses: Iterable[str] = ()
+) -> tuple[HaCf, tuple[ConfigProblem, ...]]:
+    """Read ha.cf text into what could be understood, plus every problem (in line order).
+
+    `build` uses the partial result to run cross-file checks even when ha.cf has problems,
+    so an admin sees everything in one run; only an empty problem tuple means valid.
+    """
     draft = Draft(
         log=ProblemLog(file_name),
         local_addresses=frozenset(ipaddress.ip_address(address) for address in local_addresses),
@@ -128,8 +142,7 @@ def parse_hacf(text: str, *, file_name: str = "ha.cf", local_addresses: Iterable
         _dispatch(draft, _to_directive(line))
     timings = derive_timings(draft.times, draft.log)
     _check_whole_file(draft)
-    draft.log.raise_if_errors()
-    return _freeze(draft, timings)
+    return _freeze(draft, timings), draft.log.sorted_problems()
 
 
 def _check_whole_file(draft: Draft) -> None:

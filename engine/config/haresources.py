@@ -10,7 +10,7 @@ happen in `engine.config.build`, which sees all files; this module checks what o
 
 from __future__ import annotations
 
-from engine.config.errors import ProblemLog, ValueProblem
+from engine.config.errors import ConfigError, ConfigProblem, ProblemLog, ValueProblem
 from engine.config.lines import ConfigLine, read_continued_lines
 from engine.config.model import Resource, ResourceGroup, SourceLocation
 from engine.config.resources import parse_resource_spec
@@ -18,6 +18,19 @@ from engine.config.resources import parse_resource_spec
 
 def parse_haresources(text: str, *, file_name: str = "haresources") -> tuple[ResourceGroup, ...]:
     """Read haresources text; raises ConfigError listing every problem in the file."""
+    groups, problems = read_haresources(text, file_name=file_name)
+    if problems:
+        raise ConfigError(problems)
+    return groups
+
+
+def read_haresources(
+    text: str, *, file_name: str = "haresources"
+) -> tuple[tuple[ResourceGroup, ...], tuple[ConfigProblem, ...]]:
+    """The groups that are well formed, plus every problem (in line order).
+
+    `build` checks the well-formed groups against ha.cf even when other lines are bad.
+    """
     log = ProblemLog(file_name)
     groups: list[ResourceGroup] = []
     group_lines: dict[str, int] = {}
@@ -38,8 +51,7 @@ def parse_haresources(text: str, *, file_name: str = "haresources") -> tuple[Res
             continue
         group_lines[group.name] = line.number
         groups.append(group)
-    log.raise_if_errors()
-    return tuple(groups)
+    return tuple(groups), log.sorted_problems()
 
 
 def _parse_group(line: ConfigLine, log: ProblemLog) -> ResourceGroup | None:

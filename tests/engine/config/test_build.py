@@ -177,3 +177,22 @@ def test_warnings_of_all_files_are_kept() -> None:
         "ha.cf",
         "authkeys",
     ]
+
+
+def test_cross_file_checks_run_even_when_files_have_other_problems() -> None:
+    problems = problems_of(
+        hacf=HACF + "keepalive 500 ms\n",
+        haresources="gamma httpd\nalpha 198.18.0.999\n",
+        local_node="delta",
+    )
+    assert [problem.split(" (")[0] for problem in problems] == [
+        "ha.cf: node: this node, 'delta', is not one of the nodes",
+        "ha.cf:4: keepalive 500 ms: the unit must follow the number without a space",
+        "haresources:1: gamma: preferred node of group httpd is not a node in ha.cf",
+        "haresources:2: 198.18.0.999: '198.18.0.999' is not an IP address",
+    ]
+
+
+def test_node_line_problem_does_not_cascade_into_preferred_node_errors() -> None:
+    problems = problems_of(hacf="node alpha b/eta\nbcast eth0\n", haresources="beta httpd\n")
+    assert problems == ["ha.cf:1: node: 'b/eta' is not a host name"]
