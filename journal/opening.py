@@ -99,8 +99,12 @@ def open_tail(directory: Path, *, node: str, sync: bool) -> OpenedTail:
                                       problem="the oldest remaining segment has no valid seal")
         doomed.append(scan)
         segments.pop()
+    point = scan.seal_point
+    assert point is not None and point.epoch is not None, "a valid seal implies a known epoch"
+    private_key = _load_matching_key(keys, point)  # before any change
     recovery = _apply_cuts(directory, scan, doomed, sync=sync)
-    return _continue(directory, node=node, keys=keys, scan=scan, index=index,
+    keys.erase_all_except(point.epoch)
+    return _continue(directory, node=node, scan=scan, index=index, private_key=private_key,
                      recovery=recovery)
 
 
@@ -199,15 +203,19 @@ def _apply_cuts(directory: Path, scan: _SegmentScan, doomed: list[_SegmentScan],
                           dropped_sha256=hasher.digest(), reason="; ".join(reasons))
 
 
-def _continue(directory: Path, *, node: str, keys: KeyStore, scan: _SegmentScan, index: int,
-              recovery: RecoveryReport | None) -> OpenedTail:
-    point = scan.seal_point
+def _load_matching_key(keys: KeyStore, point: SealPoint | None) -> Ed25519PrivateKey:
     assert point is not None and point.epoch is not None and point.epoch_public_key is not None
-    keys.erase_all_except(point.epoch)
     private_key = keys.load_epoch_key(point.epoch)
     if public_key_bytes(private_key) != point.epoch_public_key:
         raise JournalKeyError(f"{keys.epoch_key_path(point.epoch)}: the key does not match the "
                               f"public key of epoch {point.epoch} in the journal")
+    return private_key
+
+
+def _continue(directory: Path, *, node: str, scan: _SegmentScan, index: int,
+              private_key: Ed25519PrivateKey, recovery: RecoveryReport | None) -> OpenedTail:
+    point = scan.seal_point
+    assert point is not None and point.epoch is not None
     genesis_public_key = scan.genesis_public_key or read_genesis_public_key(directory)
     if genesis_public_key is None:
         raise JournalKeyError(f"{directory}: the genesis public key (keys/genesis.pub) is missing")
