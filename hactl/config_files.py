@@ -106,8 +106,8 @@ def _ocf_parameter_texts(
             path = config_dir / "conf" / "OCF" / key
             if path.exists():  # a missing file is reported by the parser, at its line
                 text = reader.read(path, what="OCF parameter file")
-                if text is not None:
-                    texts[key] = text
+                # Unreadable: the reader reported why; "" keeps a second "not found" away.
+                texts[key] = "" if text is None else text
     return texts
 
 
