@@ -47,8 +47,14 @@ EVENT_KINDS: dict[type, int] = {
     AdminCommandReceived: 108,
     ShutdownRequested: 109,
 }
+ENGINE_KINDS = range(100, 200)  # a journal also holds its own and the daemon's kinds
 _EVENT_CLASSES: dict[int, type] = {kind: cls for cls, kind in EVENT_KINDS.items()}
 EVENT_KIND_NAMES: dict[int, str] = {kind: cls.__name__ for cls, kind in EVENT_KINDS.items()}
+
+
+def is_engine_kind(kind: int) -> bool:
+    """Whether a journal record of this kind is an engine event (replay skips the others)."""
+    return kind in ENGINE_KINDS
 
 
 def encode_event(event: Event) -> tuple[int, list[Any]]:
