@@ -106,3 +106,14 @@ def test_help_lists_the_cluster_glue_flags() -> None:
     assert result.exit_code == 0
     for flag in ("-L", "-t", "-n", "-m", "-p", "-F", "-E", "-l", "-S", "-T", "-s"):
         assert f"{flag} " in result.output or f"{flag}," in result.output
+
+
+@pytest.mark.skipif(not Path("/usr/sbin/fence_dummy").is_file(), reason="fence-agents missing")
+def test_a_real_fence_agent_from_the_command_line(tmp_path: Path) -> None:
+    power = tmp_path / "backup.power"
+    power.write_text("on")
+    result = stonith("-t", "fence_dummy", f"status_file={power}", "-T", "off", "backup")
+    assert result.exit_code == 0, result.output
+    assert "fence_dummy off backup succeeded" in result.output
+    assert power.read_text() == "off"
+    assert stonith("-t", "fence_dummy", f"status_file={power}", "-S").exit_code == 0
