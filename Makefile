@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := engine journal hactl
 
-.PHONY: test lint typecheck pytest demo soak bench clean
+.PHONY: test lint typecheck pytest demo soak bench rpm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+
+# The three RPMs for this host's python3.11 (see packaging/rpm/build-rpms.sh for RHEL builds).
+rpm: $(STAMP)
+	packaging/rpm/build-rpms.sh --python python3.11 --local --out build/rpm
