@@ -319,6 +319,33 @@ ERRORS: list[tuple[str, str]] = [
     ("dedtime 2\n", "ha.cf:3: dedtime: unknown directive (did you mean deadtime?)"),
     ("frobnicate\n", "ha.cf:3: frobnicate: unknown directive (see docs/config.md"),
     ("node\n", "ha.cf:3: node: needs at least one node name"),
+    ("node alpha/2\n", "ha.cf:3: node: 'alpha/2' is not a host name"),
+    ("serial\n", "ha.cf:3: serial: needs at least one device"),
+    ("baud fast\n", "ha.cf:3: baud: baud rate 'fast' is not a whole number"),
+    ("nice_failback maybe\n", "ha.cf:3: nice_failback: 'maybe' is not a yes/no value"),
+    (
+        "ping_group uplink 198.18.0.1 gateway\n",
+        "ha.cf:3: ping_group: 'gateway' is not an IP address",
+    ),
+    ("watchdog\n", "ha.cf:3: watchdog: needs a value"),
+    ("debugfile a b\n", "ha.cf:3: debugfile: takes one value, got 2: a b"),
+    ("no_quorum_policy\n", "ha.cf:3: no_quorum_policy: needs a value"),
+    ("udpport 1 2\n", "ha.cf:3: udpport: takes one value, got 2: 1 2"),
+    ("mcast eth0 ff02::1 694 1 0\n", "ha.cf:3: mcast: ff02::1 is not an IPv4 multicast group"),
+    ("mcast eth0 239.0.0.1 694 x 0\n", "ha.cf:3: mcast: ttl 'x' is not a whole number"),
+    (
+        "ucast averyveryverylongname 198.18.0.2\n",
+        "ha.cf:3: ucast: 'averyveryverylongname' is not a network interface name",
+    ),
+    ("bcast eth/0\n", "ha.cf:3: bcast: 'eth/0' is not a network interface name"),
+    ("warntime 0\n", "ha.cf:3: warntime: must be longer than 0"),
+    ("initdead 0us\n", "ha.cf:3: initdead: must be longer than 0"),
+    ("deadtime 100000\n", "ha.cf:3: deadtime: '100000' is longer than a day"),
+    ("realtime\n", "ha.cf:3: realtime: needs a value"),
+    ("crm\n", "ha.cf:3: crm: needs a value"),
+    ("monitor httpd 10 timeout=0\n", "ha.cf:3: monitor: timeout must be longer than 0"),
+    ("monitor httpd 10 restarts=101\n", "ha.cf:3: monitor: restarts 101 is out of range"),
+    ("monitor httpd 10 timeout\n", "ha.cf:3: monitor: unknown option 'timeout'"),
 ]
 
 
