@@ -75,11 +75,11 @@ def _line_of(written: Mapping[str, WrittenTime], *names: str) -> int | None:
 def _check_timings(timings: Timings, written: Mapping[str, WrittenTime], log: ProblemLog) -> None:
     keepalive_ms = timings.keepalive.value_ms
     deadtime_ms = timings.deadtime.value_ms
-    for name in TIMING_DIRECTIVES:
-        if name in written and written[name].value_ms <= 0:
-            log.error(written[name].line, name, "must be longer than 0", "e.g. 2 or 500ms")
-    if keepalive_ms <= 0:
-        return  # every check below divides the world by keepalive; one error is enough
+    zero_names = {name for name, time in written.items() if time.value_ms <= 0}
+    for name in sorted(zero_names):
+        log.error(written[name].line, name, "must be longer than 0", "e.g. 2 or 500ms")
+    if zero_names & {"keepalive", "deadtime"}:
+        return  # every check below compares with these two; one error per line is enough
     if deadtime_ms <= 2 * keepalive_ms:
         log.error(
             _line_of(written, "deadtime", "keepalive"),
@@ -88,7 +88,7 @@ def _check_timings(timings: Timings, written: Mapping[str, WrittenTime], log: Pr
             f"{format_duration(keepalive_ms)}",
             f"raise deadtime above {format_duration(2 * keepalive_ms)} or lower keepalive",
         )
-    if "initdead" in written and timings.initdead.value_ms < deadtime_ms:
+    if "initdead" in written.keys() - zero_names and timings.initdead.value_ms < deadtime_ms:
         log.error(
             written["initdead"].line,
             "initdead",
@@ -96,7 +96,7 @@ def _check_timings(timings: Timings, written: Mapping[str, WrittenTime], log: Pr
             f"{format_duration(deadtime_ms)}",
             f"set initdead to at least {format_duration(deadtime_ms)}",
         )
-    if "deadping" in written and timings.deadping.value_ms <= 2 * keepalive_ms:
+    if "deadping" in written.keys() - zero_names and timings.deadping.value_ms <= 2 * keepalive_ms:
         log.error(
             written["deadping"].line,
             "deadping",

@@ -380,3 +380,10 @@ def test_file_name_is_used_in_messages() -> None:
     with pytest.raises(ConfigError) as raised:
         parse_hacf("bogus 1\n", file_name="/etc/ha.d/ha.cf")
     assert "/etc/ha.d/ha.cf:1: bogus: unknown directive" in str(raised.value).splitlines()[2]
+
+
+@pytest.mark.parametrize("name", ["keepalive", "deadtime", "warntime", "initdead", "deadping"])
+def test_a_zero_time_is_one_error(name: str) -> None:
+    assert problems_of(f"{name} 0\n") == [
+        f"ha.cf:3: {name}: must be longer than 0 (e.g. 2 or 500ms)"
+    ]
