@@ -14,10 +14,10 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
-from engine.config.model import StonithDevice
 from hactl.plugins import PluginError, PluginKind, PluginRegistry, installed_registry
 from hactl.stonith.device import (
     DeviceRequest,
@@ -28,6 +28,9 @@ from hactl.stonith.device import (
 from hactl.stonith.external import list_scripts
 from hactl.stonith.fence_agent import list_agents
 from hactl.stonith.parameters import parse_config_text
+
+if TYPE_CHECKING:  # only a type here: hactl-stonith installs without the engine package
+    from engine.config.model import StonithDevice
 
 SCRIPT_PLUGINS = ("external", "fence_agent")  # listed by what they run, not by themselves
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,12 @@ def test_every_result_carries_what_the_journal_needs() -> None:
     assert [record[key] for key in journaled] == [
         "external/ipmi", "backup", "reset", False, 1200]
     assert result.summary() == "external/ipmi reset backup FAILED in 1200 ms: exited 1"
+
+
+def test_fencing_imports_without_the_engine_package() -> None:
+    # The RPM split ships hactl-stonith with hactl-pils only; the engine is in `hactl`.
+    probe = (
+        "import sys, hactl.stonith, hactl.commands.stonith\n"
+        "assert not [m for m in sys.modules if m.startswith('engine')], 'engine imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
