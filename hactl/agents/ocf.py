@@ -20,7 +20,13 @@ from pathlib import Path
 from engine.config.model import OcfResource
 from hactl.agents.exit_codes import ocf_outcome
 from hactl.agents.process import run_process
-from hactl.agents.results import AgentAction, AgentContext, AgentOutcome, AgentResult
+from hactl.agents.results import (
+    OUTPUT_LIMIT_BYTES,
+    AgentAction,
+    AgentContext,
+    AgentOutcome,
+    AgentResult,
+)
 from hactl.agents.scripts import heartbeat_environment
 
 OCF_VERBS: dict[AgentAction, str] = {
@@ -31,6 +37,7 @@ OCF_VERBS: dict[AgentAction, str] = {
     AgentAction.PROBE: "monitor",
 }
 META_DATA_TIMEOUT_MS = 10_000
+META_DATA_LIMIT_BYTES = 1 << 20  # meta-data runs to tens of KiB (IPaddr2: ~15); results keep 4
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -68,6 +75,7 @@ async def run_ocf_verb(
     *,
     timeout_ms: int,
     context: AgentContext,
+    output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
 ) -> AgentResult:
     """Run one OCF verb (also meta-data and validate-all) and map its exit code."""
     path = agent_path(resource, context)
@@ -88,6 +96,7 @@ async def run_ocf_verb(
             timeout_ms=timeout_ms,
             kill_grace_ms=context.kill_grace_ms,
             working_directory=Path("/"),
+            output_limit_bytes=output_limit_bytes,
         )
     except OSError as error:
         return AgentResult(
@@ -134,7 +143,12 @@ async def run_ocf_action(
 async def read_meta_data(resource: OcfResource, context: AgentContext) -> str | None:
     """The agent's meta-data XML, or None when it cannot be had."""
     result = await run_ocf_verb(
-        resource, AgentAction.STATUS, "meta-data", timeout_ms=META_DATA_TIMEOUT_MS, context=context
+        resource,
+        AgentAction.STATUS,
+        "meta-data",
+        timeout_ms=META_DATA_TIMEOUT_MS,
+        context=context,
+        output_limit_bytes=META_DATA_LIMIT_BYTES,
     )
     return result.output if result.outcome is AgentOutcome.SUCCESS else None
 

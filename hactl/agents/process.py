@@ -50,6 +50,7 @@ async def run_process(
     timeout_ms: int,
     kill_grace_ms: int,
     working_directory: Path | None = None,
+    output_limit_bytes: int = OUTPUT_LIMIT_BYTES,
 ) -> ProcessRun:
     """Run `argv` to completion or until `timeout_ms`, then kill its whole process group.
 
@@ -83,7 +84,7 @@ async def run_process(
                     _signal_group(process.pid, signal.SIGKILL)
                     await process.wait()
         duration_ms = round((trio.current_time() - started_s) * 1000)
-        output = _read_head(output_file)
+        output = _read_head(output_file, output_limit_bytes)
     return ProcessRun(
         exit_code=None if is_timed_out else process.returncode,
         is_timed_out=is_timed_out,
@@ -114,7 +115,7 @@ def _signal_group(process_group_id: int, signal_number: int) -> None:
         os.killpg(process_group_id, signal_number)
 
 
-def _read_head(output_file: IO[bytes]) -> str:
+def _read_head(output_file: IO[bytes], limit_bytes: int) -> str:
     output_file.seek(0)
-    head = output_file.read(OUTPUT_LIMIT_BYTES)
+    head = output_file.read(limit_bytes)
     return head.decode("utf-8", errors="replace")

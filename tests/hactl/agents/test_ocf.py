@@ -72,14 +72,16 @@ async def test_real_dummy_meta_data_timeout_and_validate(context: AgentContext) 
 @pytest.fixture
 def ocf_context(context: AgentContext, tmp_path: Path) -> AgentContext:
     """An OCF root holding `probe`, an agent that prints its environment and exits with the
-    code its `rc` parameter names, and advertises its own timeouts in meta-data."""
+    code its `rc` parameter names, and advertises its own timeouts in meta-data (after a
+    long description, as real agents have: meta-data is longer than a result's output)."""
     root = tmp_path / "ocf"
     provider = root / "resource.d" / "acme"
     provider.mkdir(parents=True)
     write_script(provider, "probe", """
 if [ "$1" = meta-data ]; then cat <<XML
 <?xml version="1.0"?>
-<resource-agent name="probe"><actions>
+<resource-agent name="probe">
+<longdesc>$(head -c 9000 /dev/zero | tr '\\0' x)</longdesc><actions>
 <action name="start" timeout="7s"/><action name="stop" timeout="2min"/>
 <action name="monitor" timeout="1500ms" interval="10s" depth="0"/>
 <action name="monitor" timeout="99s" depth="10"/>
