@@ -14,6 +14,7 @@ survive the round trip to the parser unchanged.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import stat
 from collections.abc import Iterable
@@ -50,13 +51,18 @@ def find_local_addresses() -> tuple[str, ...]:
 
     try:
         with IPRoute() as netlink:
-            return tuple(
-                str(message.get_attr("IFA_ADDRESS"))
-                for message in netlink.get_addr()
-                if message.get_attr("IFA_ADDRESS") is not None
-            )
+            texts = [str(message.get_attr("IFA_ADDRESS")) for message in netlink.get_addr()]
     except OSError:
         return ()
+    return tuple(text for text in texts if _is_ip_address(text))
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False  # netlink can report what the ucast rule cannot use; skip it
+    return True
 
 
 class _Reader:
