@@ -15,6 +15,7 @@ file, between three outcomes:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -29,7 +30,7 @@ from journal.files import fsync_directory
 from journal.framing import GENESIS_PREVIOUS_HEAD, decode_segment_header, encode_segment_header
 from journal.keys import KeyStore, read_genesis_public_key
 from journal.recovery import find_valid_seal_in_tail
-from journal.seal import Seal, public_key_bytes, seal_from_payload
+from journal.seal import Seal, public_key_bytes
 from journal.segments import list_segments, segment_name
 
 
@@ -132,9 +133,9 @@ def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
             if kind == kinds.JOURNAL_CREATED and isinstance(payload, list):
                 scan.genesis_public_key = payload[2]
         elif kind == kinds.PEER_SEAL:
-            peer_seal = seal_from_payload([b"", *payload]) if isinstance(payload, list) else None
-            if peer_seal is not None:
-                scan.peer_seals.append((seq, peer_seal))
+            # A malformed peer seal is the peer's problem, not a reason to refuse to open.
+            with contextlib.suppress(ValueError, AssertionError):
+                scan.peer_seals.append((seq, Seal.from_list(payload)))
 
     result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
                           state=state, visitor=visit)

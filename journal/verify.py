@@ -159,6 +159,10 @@ def _judge_end(result: WalkResult, data: bytes, name: str, is_last: bool, progre
             return fail(problem.offset, problem.seq, f"{problem.problem}, but a valid seal for "
                         f"seq {stray.seal.seq} follows at offset {stray.offset} (sealed records "
                         "damaged)")
+        unsealed_bytes = len(data) - problem.offset
+        return fail(problem.offset, problem.seq, f"{problem.problem}: the {unsealed_bytes} bytes "
+                    "from here are covered by no seal (a torn write, which the next open cuts "
+                    "off, or damage)")
     if sealed_end is None:
         return fail(len(data), state.next_seq, "truncation behind a seal: the segment holds no "
                     "valid seal")
