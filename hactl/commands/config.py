@@ -33,7 +33,7 @@ def check(
         help="Directory holding ha.cf, haresources and authkeys.",
     ),
     node: str | None = typer.Option(
-        None, "--node", help="This node's name, as in ha.cf `node` lines [default: uname -n]."
+        None, "--node", help="This node's name, as in ha.cf `node` lines (default: uname -n)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     init_dir: Path = typer.Option(
