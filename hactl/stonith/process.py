@@ -35,8 +35,12 @@ class AgentOutcome:
         return "\n".join(part for part in (self.stdout.strip(), self.stderr.strip()) if part)
 
 
+OUTPUT_BYTES_KEPT_MAX = 64 * 1024  # per stream: the end is what says what went wrong
+
+
 async def _kill_process_group(process: trio.Process) -> None:
-    # start_new_session made the agent a group leader, so its pid is its group's id.
+    # start_new_session made the agent a group leader, so its pid is its group's id, and
+    # the group holds only what the agent started.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     await process.wait()
@@ -44,6 +48,33 @@ async def _kill_process_group(process: trio.Process) -> None:
 
 def _elapsed_ms(started: float) -> int:
     return max(0, round((trio.current_time() - started) * 1000))
+
+
+async def _feed(stream: trio.abc.SendStream | None, data: bytes) -> None:
+    assert stream is not None
+    async with stream:
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            if data:
+                await stream.send_all(data)
+
+
+async def _drain(stream: trio.abc.ReceiveStream | None, kept: bytearray) -> None:
+    """Read to the end, keeping only the last bytes: an agent that floods is not our OOM."""
+    assert stream is not None
+    async with stream:
+        while chunk := await stream.receive_some(16384):
+            kept += chunk
+            if len(kept) > OUTPUT_BYTES_KEPT_MAX:
+                del kept[:-OUTPUT_BYTES_KEPT_MAX]
+
+
+async def _communicate(process: trio.Process, stdin: bytes, stdout: bytearray,
+                       stderr: bytearray) -> None:  # fmt: skip
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_feed, process.stdin, stdin)
+        nursery.start_soon(_drain, process.stdout, stdout)
+        nursery.start_soon(_drain, process.stderr, stderr)
+        await process.wait()
 
 
 async def run_agent(
@@ -57,35 +88,35 @@ async def run_agent(
     assert timeout_ms > 0, timeout_ms
     assert argv, "an agent needs a program"
     started = trio.current_time()
-    completed: subprocess.CompletedProcess[bytes] | None = None
     try:
-        with trio.move_on_after(timeout_ms / 1000):
-            completed = await trio.run_process(
-                list(argv),
-                stdin=stdin_text.encode(),
-                capture_stdout=True,
-                capture_stderr=True,
-                check=False,
-                env=dict(environment),
-                start_new_session=True,
-                deliver_cancel=_kill_process_group,
-            )
+        process = await trio.lowlevel.open_process(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(environment), start_new_session=True,
+        )  # fmt: skip
     except OSError as error:
         return AgentOutcome(
             exit_code=None, stdout="", stderr="", duration_ms=_elapsed_ms(started),
             is_timed_out=False, launch_error=f"cannot run {argv[0]}: {error.strerror or error}",
         )  # fmt: skip
-    if completed is None:
-        return AgentOutcome(
-            exit_code=None, stdout="", stderr="", duration_ms=_elapsed_ms(started),
-            is_timed_out=True, launch_error=None,
-        )  # fmt: skip
+    stdout, stderr = bytearray(), bytearray()
+    deadline = trio.move_on_after(timeout_ms / 1000)
+    try:
+        with deadline:
+            await _communicate(process, stdin_text.encode(), stdout, stderr)
+    finally:
+        # On a timeout, and on our own cancellation too, nothing we started may outlive us.
+        # Once the agent itself is reaped its group is only killed after a timeout: then
+        # children still hold our pipes, which keeps the group id from being reused.
+        if process.returncode is None or deadline.cancelled_caught:
+            with trio.CancelScope(shield=True):
+                await _kill_process_group(process)
+    is_timed_out = deadline.cancelled_caught
     return AgentOutcome(
-        exit_code=completed.returncode,
-        stdout=completed.stdout.decode(errors="replace"),
-        stderr=completed.stderr.decode(errors="replace"),
+        exit_code=None if is_timed_out else process.returncode,
+        stdout=stdout.decode(errors="replace"),
+        stderr=stderr.decode(errors="replace"),
         duration_ms=_elapsed_ms(started),
-        is_timed_out=False,
+        is_timed_out=is_timed_out,
         launch_error=None,
     )
 
