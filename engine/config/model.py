@@ -186,7 +186,7 @@ Resource = IPAddressResource | ScriptResource | OcfResource
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonitorPolicy:
-    """hactl extension (ha.cf `monitor RESOURCE INTERVAL [timeout=T] [failures=N]`).
+    """hactl extension (ha.cf `monitor RESOURCE INTERVAL [timeout=T] [restarts=N]`).
 
     The resource is checked every `interval_ms`; after `max_restarts` failed restarts in
     place the group fails over.
