@@ -72,9 +72,12 @@ async def _read_config_file(stonith: StonithDevice, origin: str) -> str:
         ) from error
 
 
-async def _spec_of(stonith: StonithDevice | DeviceSpec) -> DeviceSpec:
+async def _spec_of(stonith: StonithDevice | DeviceSpec | tuple[str, Sequence[str]]) -> DeviceSpec:
     if isinstance(stonith, DeviceSpec):
         return stonith
+    if isinstance(stonith, tuple):
+        device_type, words = stonith
+        return spec_from_words(device_type, words, origin="command line")
     origin = f"{stonith.location.file}:{stonith.location.line}"
     positional, named = stonith.parameters, stonith.named_parameters
     if stonith.config_file is not None:
@@ -85,13 +88,17 @@ async def _spec_of(stonith: StonithDevice | DeviceSpec) -> DeviceSpec:
 
 
 async def make_device(
-    stonith: StonithDevice | DeviceSpec,
+    stonith: StonithDevice | DeviceSpec | tuple[str, Sequence[str]],
     *,
     settings: DeviceSettings | None = None,
     registry: PluginRegistry | None = None,
     is_describe_only: bool = False,
 ) -> FenceDevice:
-    """Open the device `stonith` describes; raises StonithConfigError naming where and why."""
+    """Open the device `stonith` describes; raises StonithConfigError naming where and why.
+
+    `stonith` is a parsed ha.cf line, a DeviceSpec, or (TYPE, words) as on a command line:
+    `("external/ipmi", ["master", "ipaddr=198.18.0.201"])`; `name=value` words are named.
+    """
     spec = await _spec_of(stonith)
     plugin_name, subtype = split_device_type(spec.device_type)
     request = DeviceRequest(

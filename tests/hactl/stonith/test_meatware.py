@@ -7,6 +7,7 @@ cluster-glue's own `meatclient -c NODE` must release hactl's wait too.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -130,3 +131,15 @@ async def test_cluster_glue_meatclient_releases_a_hactl_wait() -> None:
         assert client.returncode == 0, client.stdout
     assert results[0].is_success
     assert not fifo_path(Path("/run"), node).exists()
+
+
+async def test_a_second_wait_for_the_same_node_is_refused(settings: DeviceSettings) -> None:
+    device = await _meatware(settings)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(functools.partial(device.fence, "backup", FenceAction.RESET,
+                                             timeout_ms=60_000))  # fmt: skip
+        await wait_fifo(fifo_path(settings.run_directory, "backup"))
+        second = await device.fence("backup", FenceAction.RESET, timeout_ms=60_000)
+        assert not second.is_success and "already pending" in second.detail
+        nursery.cancel_scope.cancel()  # the daemon giving up: the FIFO must go too
+    assert not fifo_path(settings.run_directory, "backup").exists()
