@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
             None, help="only this kind: " + ", ".join(k.label for k in PluginKind)
         ),
     ) -> None:
-        """List installed plugins by kind (media, auth, stonith, agents); 1 if any is broken."""
+        """List installed plugins of each kind; exit status 1 if any is broken."""
         kinds = tuple(PluginKind)
         if kind is not None:
             matching = [k for k in PluginKind if kind in (k.label, k.value)]
