@@ -29,6 +29,7 @@ class NodeView:
     members: Mapping[str, str]  # node -> "init" | "up" | "active" | "dead" (engine's words)
     holders: Mapping[str, str | None]  # group name -> node it believes holds it
     has_quorum: bool
+    links: Mapping[str, str] = field(default_factory=dict)  # "peer link" -> up | dead
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -99,6 +99,7 @@ class SimNode:
     state: object | None = None  # None while the daemon is not running
     armed_ms: int | None = None
     members: dict[str, str] = dataclasses.field(default_factory=dict)
+    links: dict[str, str] = dataclasses.field(default_factory=dict)
     next_seq: int = 1
     peer_generations: dict[str, int] = dataclasses.field(default_factory=dict)
     is_ping_reachable: bool = True  # does this node's uplink reach the ping nodes
@@ -230,7 +231,9 @@ class SimulatedCluster:
 
     def _trace_members(self, node: SimNode) -> None:
         assert node.state is not None
-        members = dict(self.bridge.view(node.state).members)
+        view = self.bridge.view(node.state)
+        members = dict(view.members)
+        old_members = node.members
         for peer, status in members.items():
             previous = node.members.get(peer)
             if previous is None and status == "init":
@@ -238,6 +241,14 @@ class SimulatedCluster:
             if peer != node.name and previous != status:
                 self.timeline.add(self.now_ms, node.name, f"sees {peer} {status}")
         node.members = members
+        for link, status in view.links.items():
+            peer = link.split(" ", 1)[0]
+            previous = node.links.get(link)
+            # Only a link of a peer that stays up is news: a dead node's links die with it.
+            is_peer_steady = members.get(peer) == "up" and old_members.get(peer) == "up"
+            if previous is not None and previous != status and is_peer_steady:
+                self.timeline.add(self.now_ms, node.name, f"sees link {link} {status}")
+        node.links = dict(view.links)
 
     def view(self, name: str) -> NodeView | None:
         state = self.nodes[name].state
@@ -429,6 +440,7 @@ class SimulatedCluster:
         node.state = None
         node.armed_ms = None
         node.members = {}
+        node.links = {}
         node.peer_generations = {}
         self.world.crash_daemon(name)
 
@@ -493,6 +505,9 @@ class SimulatedCluster:
                 self.network.heal()
             case faults.DegradeLinks():
                 self.network.set_faults(fault.links, fault.faults)
+                self.timeline.add(
+                    self.now_ms, "", f"degrade {_links_text(fault.links)}: {fault.faults}"
+                )
             case faults.FenceDeviceFails():
                 self.fence_device.fail_next(fault.count)
             case faults.FenceDeviceHangs():
@@ -501,6 +516,8 @@ class SimulatedCluster:
                 self.fence_device.repair()
             case faults.ClockJump():
                 self.world.power[fault.node].wall_offset_ms += fault.delta_ms
+                text = f"wall clock jumps {fault.delta_ms:+d} ms"
+                self.timeline.add(self.now_ms, fault.node, text)
             case faults.ResourceFails():
                 self.agents.fail(fault.node, fault.resource_id, fault.action, fault.count)
             case faults.ResourcesRepaired():

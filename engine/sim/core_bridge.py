@@ -155,7 +155,12 @@ def node_view(state: NodeState) -> NodeView:
     members = {name: peer.status.value for name, peer in sorted(state.peers.items())}
     members[config.local_node] = state.phase.value
     holders = {group.name: group_holder(state, group.name) for group in config.groups}
-    return NodeView(members=members, holders=holders, has_quorum=state.is_quorate)
+    links = {
+        f"{name} {link}": link_state.status.value
+        for name, peer in sorted(state.peers.items())
+        for link, link_state in sorted(peer.links.items())
+    }
+    return NodeView(members=members, holders=holders, has_quorum=state.is_quorate, links=links)
 
 
 def _shell_action(order: commands.Command) -> bridge.ShellAction | None:
@@ -182,6 +187,8 @@ def _shell_action(order: commands.Command) -> bridge.ShellAction | None:
         case commands.RaiseAlert():
             return bridge.Note(text=f"ALERT {order.alert.value}: {order.message}")
         case commands.LogMessage():
+            if order.level in (commands.LogLevel.WARNING, commands.LogLevel.ERROR):
+                return bridge.Note(text=f"{order.level.value}: {order.message}")
             return None
         case commands.ReloadConfiguration():
             return bridge.Note(text="reload requested: the simulated configuration never changes")

@@ -18,6 +18,7 @@ typo is reported with file and line before anything is simulated:
     clock master jump -1h
     expect holder g1 backup            # or `none`
     expect member backup master dead   # backup's view of master
+    expect link backup master eth1 dead
 
 Groups are named g1, g2, ... in haresources order; `cluster` must come first.
 """
@@ -100,7 +101,25 @@ class ExpectMember:
     status: str
 
 
-Step = ClusterSetup | Run | ApplyFault | Admin | Shutdown | PingReach | ExpectHolder | ExpectMember
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpectLink:
+    observer: str
+    node: str
+    link: str  # the interface, e.g. eth1
+    status: str
+
+
+Step = (
+    ClusterSetup
+    | Run
+    | ApplyFault
+    | Admin
+    | Shutdown
+    | PingReach
+    | ExpectHolder
+    | ExpectMember
+    | ExpectLink
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +210,10 @@ def _parse_line(
             return ExpectHolder(group=group, node=None if holder == "none" else node(holder))
         case "expect", ["member", observer, name, status]:
             return ExpectMember(observer=node(observer), node=node(name), status=status)
+        case "expect", ["link", observer, name, link, status]:
+            if f"bcast {link}" not in links:
+                raise ScenarioError(f"unknown link {link!r}")
+            return ExpectLink(observer=node(observer), node=node(name), link=link, status=status)
     raise ScenarioError("unknown command or wrong arguments (see docs/simulator.md)")
 
 

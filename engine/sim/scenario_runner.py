@@ -20,6 +20,7 @@ from engine.sim.scenario_language import (
     ApplyFault,
     ClusterSetup,
     ExpectHolder,
+    ExpectLink,
     ExpectMember,
     PingReach,
     Run,
@@ -47,7 +48,7 @@ def run_scenario(script: tuple[ScriptLine, ...], *, bridge: Bridge | None = None
         output.append(f"> {line.text}")
         failure = _run_step(cluster, config, line.step)
         output.extend(f"  {entry.render()}" for entry in cluster.timeline.take_new())
-        if isinstance(line.step, ExpectHolder | ExpectMember):
+        if isinstance(line.step, ExpectHolder | ExpectMember | ExpectLink):
             output.append("  ok" if failure is None else f"  FAILED: {failure}")
         if failure is not None:
             failures.append(f"line {line.number}: {line.text}: {failure}")
@@ -106,6 +107,12 @@ def _run_step(cluster: SimulatedCluster, config: ClusterConfig, step: Step) -> s
                 return f"{step.observer}'s daemon is not running"
             seen = view.members.get(step.node)
             return None if seen == step.status else f"{step.observer} sees {step.node} {seen}"
+        case ExpectLink():
+            view = cluster.view(step.observer)
+            if view is None:
+                return f"{step.observer}'s daemon is not running"
+            seen = view.links.get(f"{step.node} bcast {step.link}")
+            return None if seen == step.status else f"{step.observer} sees that link {seen}"
     return None
 
 
@@ -125,5 +132,15 @@ def _check_holder(
         if not cluster.world.is_running(step.node, resource.resource_id)
     ]
     if holders == [step.node] and not missing:
-        return None
+        return _check_beliefs(cluster, group.name, step.node)
     return f"held by {holders or 'nobody'}" + (f", {step.node} lacks {missing}" if missing else "")
+
+
+def _check_beliefs(cluster: SimulatedCluster, group: str, holder: str) -> str | None:
+    """Every running daemon must agree with the world about who holds the group."""
+    wrong = {}
+    for name in cluster.nodes:
+        view = cluster.view(name)
+        if view is not None and view.holders.get(group) != holder:
+            wrong[name] = view.holders.get(group)
+    return None if not wrong else f"held by {holder}, but these nodes believe {wrong}"
