@@ -10,6 +10,8 @@ for the simulator, which runs many nodes under one temporary directory.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -86,3 +88,9 @@ def read_genesis_public_key(journal_directory: Path) -> bytes | None:
         return bytes.fromhex(path.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def fingerprint(public_key: bytes) -> str:
+    """`SHA256:<base64>` of the raw public key, in the style admins know from ssh."""
+    digest = hashlib.sha256(public_key).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")

@@ -34,7 +34,7 @@ class Record:
 
 def read_records(directory: Path, *, since_seq: int = 0) -> Iterator[Record]:
     """Every readable record with seq >= `since_seq`, oldest first."""
-    segments = list_segments(directory)
+    segments = _segments_holding(list_segments(directory), since_seq)
     expected_head: bytes | None = None
     expected_seq: int | None = None
     for position, (_index, path) in enumerate(segments):
@@ -81,3 +81,25 @@ def _segment_records(data: bytes, name: str, offset: int, seq: int, head: bytes,
                      payload=fields[4], head=head)
         seq += 1
         offset += FRAME_HEADER_BYTES + length
+
+
+def _segments_holding(segments: list[tuple[int, Path]], since_seq: int
+                      ) -> list[tuple[int, Path]]:
+    """Skip whole segments that end before `since_seq` (reading only their successor's
+    header), so `tail -f` and replays from a snapshot do not reread the whole journal."""
+    if since_seq <= 0:
+        return segments
+    first_kept = 0
+    for position in range(1, len(segments)):
+        first_seq = _first_seq(segments[position][1])
+        if first_seq is None or first_seq > since_seq:
+            break
+        first_kept = position
+    return segments[first_kept:]
+
+
+def _first_seq(path: Path) -> int | None:
+    with open(path, "rb") as file:
+        start = file.read(4096)
+    header, _problem = decode_segment_header(start, len(start))
+    return None if header is None else header.first_seq
