@@ -70,33 +70,57 @@ def link_states(status: dict[str, object] | None, peer: str) -> dict[str, str]:
     return {link: state for link, state in member(status, peer)["links"]}  # type: ignore[attr-defined]
 
 
-def replayed_view(lab: ClusterLab, role: str) -> dict[str, object]:
-    """The node's view from its journal alone, as JSON like the daemon's status."""
+def replayed_view(lab: ClusterLab, role: str, *, last_seq: int) -> dict[str, object]:
+    """The node's view from its journal alone (records up to `last_seq`), as status JSON."""
     from hactl.daemon.status import to_json_value
 
     directory = lab.state_dir(role) / "journal"
     events = [decode_event(record.kind, record.payload)  # type: ignore[arg-type]
-              for record in read_records(directory) if record.kind in ENGINE_KINDS]  # fmt: skip
+              for record in read_records(directory)
+              if record.kind in ENGINE_KINDS and record.seq <= last_seq]  # fmt: skip
     view = to_json_value(cluster_view(replay(events)))
     assert isinstance(view, dict)
     return view
 
 
+def _durable_snapshot(lab: ClusterLab, role: str) -> tuple[dict[str, object], int] | None:
+    """(status view, seq of the last record it reflects), once that record is durable."""
+    status = lab.status(role)
+    if status is None:
+        return None
+    journal = status["journal"]
+    assert isinstance(journal, dict)
+    last_seq = int(journal["next_seq"]) - 1
+    wait_for(lambda: _sealed_seq(lab, role) >= last_seq, timeout_s=5,
+             what=f"{role}'s journal to commit seq {last_seq}")  # fmt: skip
+    cluster = status["cluster"]
+    assert isinstance(cluster, dict)
+    return cluster, last_seq
+
+
+def _sealed_seq(lab: ClusterLab, role: str) -> int:
+    status = lab.status(role)
+    journal = status["journal"] if status is not None else {}
+    return int(journal["sealed_seq"]) if isinstance(journal, dict) else -1
+
+
 def check_journals_and_replay(lab: ClusterLab) -> None:
-    """Stop the daemons where they stand, verify both journals, compare replay with status."""
-    last_views = {}
+    """Stop the daemons where they stand, verify both journals, compare replay with status.
+
+    The status names the journal position it reflects; once that record is durable the
+    daemon is killed (-9, so nothing more is written) and the journal up to that record
+    must replay to exactly the view the daemon reported.
+    """
+    snapshots = {}
     for role in lab.daemons:
-        status = lab.status(role)
-        if status is not None:
-            last_views[role] = status["cluster"]
+        snapshot = _durable_snapshot(lab, role)
+        if snapshot is not None:
+            snapshots[role] = snapshot
     for role in list(lab.daemons):
         lab.kill_daemon(role)
     for role in lab.net.node_names:
         report = verify_journal(lab.state_dir(role) / "journal")
         assert report.is_ok, f"{role}: {report.problems}"
-    for role, live in last_views.items():
-        replayed = replayed_view(lab, role)
-        assert isinstance(live, dict)
-        for view in (live, replayed):
-            view.pop("now_ms", None)
+    for role, (live, last_seq) in snapshots.items():
+        replayed = replayed_view(lab, role, last_seq=last_seq)
         assert replayed == live, f"{role}: replay disagrees with status"
