@@ -138,9 +138,10 @@ def walk_segment(
                     )
             if visitor is not None:
                 visitor(seq, kind, monotonic_ns, wall_ns, payload, head)
-            if state.first_wall_ns is None:
-                state.first_wall_ns = wall_ns
-            state.last_wall_ns = wall_ns
+            if kind != kinds.SEAL:  # seals carry no time of their own (kept small)
+                if state.first_wall_ns is None:
+                    state.first_wall_ns = wall_ns
+                state.last_wall_ns = wall_ns
             state.records += 1
             next_seq = seq + 1
             offset = body_end
@@ -177,11 +178,9 @@ def _check_journal_record(state: ChainState, seq: int, kind: int, payload: objec
 
 
 def _check_seal(state: ChainState, seq: int, payload: object, check_signatures: bool) -> str | None:
-    seal = seal_from_payload(payload)
+    seal = seal_from_payload(payload, state.node)
     if seal is None:
         return "malformed seal record"
-    if seal.node != state.node:
-        return f"seal names node {seal.node!r}, journal belongs to {state.node!r}"
     if seal.seq != seq - 1 or seal.head != state.head:
         return f"seal for seq {seal.seq} does not match the chain (records changed before it)"
     if state.epoch is None or state.epoch_public_key is None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 # Kinds 0..99 are reserved for the journal itself.
 JOURNAL_CREATED = 1  # [format_version, node, genesis_public_key]
-SEAL = 2  # [tag, node, sealed_seq, sealed_head, epoch, signature]
+SEAL = 2  # [tag, sealed_seq, sealed_head, epoch, signature]; times are 0
 KEY_EPOCH = 3  # [tag, node, epoch, public_key, previous_public_key, signature_by_previous]
 JOURNAL_RECOVERED = 4  # [bytes_dropped, sha256_of_dropped, segment, offset, reason]
 SNAPSHOT = 5  # [snapshot] (opaque, supplied by the caller)
@@ -91,8 +91,8 @@ def _hex_prefix(value: object) -> str:
 
 def _summarize_journal_kind(kind: int, payload: object) -> str:
     if isinstance(payload, list):
-        if kind == SEAL and len(payload) == 6:
-            return f"seq {payload[2]} head {_hex_prefix(payload[3])} epoch {payload[4]}"
+        if kind == SEAL and len(payload) == 5:
+            return f"seq {payload[1]} head {_hex_prefix(payload[2])} epoch {payload[3]}"
         if kind == KEY_EPOCH and len(payload) == 6:
             return f"epoch {payload[2]} public key {_hex_prefix(payload[3])}"
         if kind == JOURNAL_CREATED and len(payload) == 3:

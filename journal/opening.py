@@ -77,7 +77,7 @@ class _SegmentScan:
     cut_reason: str
     peer_seals: list[tuple[int, Seal]]
     epoch_starts: list[tuple[int, int]]  # (seq, monotonic_ns) of genesis/key-epoch records
-    times: dict[int, tuple[int, int]]  # seq of each seal -> (monotonic_ns, wall_ns)
+    times_at_last_seal: tuple[int, int]  # of the last record before it (seals have none)
     genesis_public_key: bytes | None
 
 
@@ -112,7 +112,8 @@ def open_tail(directory: Path, *, node: str, sync: bool) -> OpenedTail:
 def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
     data = path.read_bytes()
     scan = _SegmentScan(path=path, size_bytes=len(data), seal_point=None, cut_reason="",
-                        peer_seals=[], epoch_starts=[], times={}, genesis_public_key=None)
+                        peer_seals=[], epoch_starts=[], times_at_last_seal=(0, 0),
+                        genesis_public_key=None)
     header, header_problem = decode_segment_header(data, len(data))
     if header is None:
         scan.cut_reason = header_problem or "bad header"
@@ -124,11 +125,16 @@ def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
     state = ChainState(node=node, next_seq=header.first_seq, head=header.previous_head,
                        epoch=None, epoch_public_key=None)
 
+    times_of_last_record = (0, 0)
+
     def visit(seq: int, kind: int, monotonic_ns: int, wall_ns: int, payload: object,
               head: bytes) -> None:
+        nonlocal times_of_last_record
         if kind == kinds.SEAL:
-            scan.times[seq] = (monotonic_ns, wall_ns)
-        elif kind in (kinds.KEY_EPOCH, kinds.JOURNAL_CREATED):
+            scan.times_at_last_seal = times_of_last_record
+            return
+        times_of_last_record = (monotonic_ns, wall_ns)
+        if kind in (kinds.KEY_EPOCH, kinds.JOURNAL_CREATED):
             scan.epoch_starts.append((seq, monotonic_ns))
             if kind == kinds.JOURNAL_CREATED and isinstance(payload, list):
                 scan.genesis_public_key = payload[2]
@@ -220,10 +226,9 @@ def _continue(directory: Path, *, node: str, scan: _SegmentScan, index: int,
     genesis_public_key = scan.genesis_public_key or read_genesis_public_key(directory)
     if genesis_public_key is None:
         raise JournalKeyError(f"{directory}: the genesis public key (keys/genesis.pub) is missing")
-    last_seal_seq = point.next_seq - 1
     epoch_started_ns = max((ns for seq, ns in scan.epoch_starts if seq < point.next_seq),
                            default=0)
-    last_monotonic_ns, last_wall_ns = scan.times[last_seal_seq]
+    last_monotonic_ns, last_wall_ns = scan.times_at_last_seal
     descriptor = os.open(scan.path, os.O_WRONLY | os.O_APPEND)
     return OpenedTail(
         head=point.head, next_seq=point.next_seq, epoch=point.epoch, private_key=private_key,

@@ -24,7 +24,7 @@ from journal.seal import (
     Seal,
 )
 
-_FIELDS_BYTES_MAX = 512  # the fields after a tag: node, seq, head, epoch, signature
+_FIELDS_BYTES_MAX = 512  # the fields after a tag (seal: seq, head, epoch, signature)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +47,7 @@ def find_valid_seal_in_tail(
     data = bytes(memoryview(buffer)[start_offset:end_offset])
     keys = dict(epoch_keys)
     for position, tag in _tag_positions(data):
-        fields = _fields_after(data, position + len(tag), 5)
+        fields = _fields_after(data, position + len(tag), 5 if tag == EPOCH_PAYLOAD_TAG else 4)
         if fields is None:
             continue
         if tag == EPOCH_PAYLOAD_TAG:
@@ -58,12 +58,11 @@ def find_valid_seal_in_tail(
                 keys[announcement.epoch] = announcement.public_key
             continue
         try:
-            seal = Seal.from_list(fields)
+            seal = Seal.from_list([node, *fields])
         except (ValueError, AssertionError):
             continue
         key = keys.get(seal.epoch)
-        if seal.node == node and seal.seq > after_seq and key is not None \
-                and seal.is_signed_by(key):
+        if seal.seq > after_seq and key is not None and seal.is_signed_by(key):
             return StraySeal(offset=start_offset + position, seal=seal)
     return None
 

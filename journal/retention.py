@@ -201,6 +201,6 @@ def _check_entry(entry: PrunedSegment, keys: dict[int, bytes], index: int, seq: 
         return f"{name}: last head is not the chain over its sealed record"
     fields = decode_body(entry.last_seal_body)
     if fields is None or fields[0] != entry.last_seq or fields[1] != kinds.SEAL \
-            or seal_from_payload(fields[4]) != seal or seal.seq != entry.last_seq - 1:
+            or seal_from_payload(fields[4], seal.node) != seal or seal.seq != entry.last_seq - 1:
         return f"{name}: its last record is not the seal it names"
     return None

@@ -24,8 +24,8 @@ SEAL_DOMAIN_TAG = b"hactl-journal-seal-v1\x00"
 EPOCH_DOMAIN_TAG = b"hactl-journal-epoch-v1\x00"
 # Stored at the front of seal and key-epoch payloads: recovery finds seals in a damaged
 # tail by searching for these bytes, without trusting any framing there.
-SEAL_PAYLOAD_TAG = b"hactl.seal"
-EPOCH_PAYLOAD_TAG = b"hactl.epoch"
+SEAL_PAYLOAD_TAG = b"SEAL"
+EPOCH_PAYLOAD_TAG = b"EPOC"
 SIGNATURE_BYTES = 64
 PUBLIC_KEY_BYTES = 32
 
@@ -104,15 +104,20 @@ def epoch_message(*, node: str, epoch: int, public_key: bytes) -> bytes:
 
 
 def seal_payload(seal: Seal) -> list[object]:
-    """The stored payload of a SEAL record."""
-    return [SEAL_PAYLOAD_TAG, seal.node, seal.seq, seal.head, seal.epoch, seal.signature]
+    """The stored payload of a SEAL record: [tag, seq, head, epoch, signature].
+
+    The node is left out (the segment header names it) to keep seals small: one is
+    written per commit, which for heartbeats can be several a second. Seq and head stay,
+    redundant with the chain, so a seal can be checked on its own in a damaged tail.
+    """
+    return [SEAL_PAYLOAD_TAG, seal.seq, seal.head, seal.epoch, seal.signature]
 
 
-def seal_from_payload(payload: object) -> Seal | None:
-    if not (isinstance(payload, list) and len(payload) == 6 and payload[0] == SEAL_PAYLOAD_TAG):
+def seal_from_payload(payload: object, node: str) -> Seal | None:
+    if not (isinstance(payload, list) and len(payload) == 5 and payload[0] == SEAL_PAYLOAD_TAG):
         return None
     try:
-        return Seal.from_list(payload[1:])
+        return Seal.from_list([node, *payload[1:]])
     except (ValueError, AssertionError):
         return None
 

@@ -270,7 +270,7 @@ class Journal:
             raise self._failure
 
     def _append_locked(self, kind: int, payload: object, *, monotonic_ns: int,
-                       wall_ns: int) -> int:
+                       wall_ns: int, is_time_kept: bool = True) -> int:
         self._check_usable()
         seq = self._next_seq
         body: bytes = self._packer.pack([seq, kind, monotonic_ns, wall_ns, payload])
@@ -280,15 +280,17 @@ class Journal:
         self._pending.append(FRAME_HEADER.pack(len(body), zlib.crc32(body)))
         self._pending.append(body)
         self._next_seq = seq + 1
-        self._last_monotonic_ns = monotonic_ns
-        self._last_wall_ns = wall_ns
+        if is_time_kept:
+            self._last_monotonic_ns = monotonic_ns
+            self._last_wall_ns = wall_ns
         return seq
 
     def _append_seal_locked(self) -> Seal:
         seal = sign_seal(self._private_key, node=self.node, seq=self._next_seq - 1,
                          head=self._head, epoch=self._epoch)
-        self._append_locked(kinds.SEAL, seal_payload(seal), monotonic_ns=self._last_monotonic_ns,
-                            wall_ns=self._last_wall_ns)
+        # Times 0: a seal's time is that of the record it seals; 16 bytes saved per commit.
+        self._append_locked(kinds.SEAL, seal_payload(seal), monotonic_ns=0, wall_ns=0,
+                            is_time_kept=False)
         return seal
 
     def _is_epoch_due_locked(self) -> bool:

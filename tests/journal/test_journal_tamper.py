@@ -200,7 +200,7 @@ def _forge(directory: Path, *, key: Ed25519PrivateKey, change_seq: int,
             if seq == change_seq:
                 payload = ["beta", "eth0", "forged"]
             if kind == kinds.SEAL and seq > change_seq:
-                original = seal_from_payload(payload)
+                original = seal_from_payload(payload, "alpha")
                 assert original is not None
                 payload = seal_payload(sign_seal(key, node="alpha", seq=seq - 1, head=head,
                                                  epoch=claimed_epoch(original.epoch)))
