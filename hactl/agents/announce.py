@@ -75,8 +75,7 @@ class _Sender:
         self.mac = interface_mac(interface)
         self.interface_index = socket.if_nametoindex(interface)
         if isinstance(self.address, ipaddress.IPv4Address):
-            self.socket = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
-            self.socket.bind((interface, ETH_P_ARP))
+            self.socket = _shared_packet_socket()
         else:
             self.socket = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
@@ -90,13 +89,30 @@ class _Sender:
         """One ARP request+reply pair, or one neighbour advertisement."""
         if isinstance(self.address, ipaddress.IPv4Address):
             for operation in (ARP_REQUEST, ARP_REPLY):
-                self.socket.send(arp_frame(mac=self.mac, address=self.address, operation=operation))
+                frame = arp_frame(mac=self.mac, address=self.address, operation=operation)
+                self.socket.sendto(frame, (self.interface, ETH_P_ARP))
         else:
             packet = neighbour_advertisement(mac=self.mac, address=self.address)
             self.socket.sendto(packet, (ALL_NODES, 0, 0, self.interface_index))
 
     def close(self) -> None:
-        self.socket.close()
+        if self.socket.family != socket.AF_PACKET:  # the packet socket is shared, kept open
+            self.socket.close()
+
+
+_packet_sockets: list[socket.socket] = []
+
+
+def _shared_packet_socket() -> socket.socket:
+    """One send-only AF_PACKET socket for every ARP announcement of this process.
+
+    Protocol 0 keeps it out of the receive path. It is opened once and never closed
+    because closing a packet socket waits for an RCU grace period (synchronize_net): 10+ ms
+    on a busy machine, which a takeover cannot spare. Sending names the interface per frame.
+    """
+    if not _packet_sockets:
+        _packet_sockets.append(socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0))
+    return _packet_sockets[0]
 
 
 async def announce_address(address: str, interface: str, *, count: int, interval_ms: int) -> None:

@@ -19,15 +19,18 @@ and removing one that is absent both succeed. status means "the address is on an
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Any
 
 import trio
-from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from engine.config.model import IPAddressResource, IPAgent
 from hactl.agents.announce import announce_address
+from hactl.agents.netlink import netlink_session
 from hactl.agents.results import AgentAction, AgentContext, AgentOutcome, AgentResult
 
 IFA_F_NODAD = 0x02
@@ -59,23 +62,22 @@ class Placement:
 # ---- netlink, synchronous (always called through trio.to_thread) -----------------------
 
 
-def _interface_name(ipr: Any, index: int) -> str:
-    links = ipr.get_links(index)
-    return str(links[0].get("IFLA_IFNAME"))
+def _interface_name(index: int) -> str:
+    return socket.if_indextoname(index)
 
 
-def _interface_index(ipr: Any, name: str, address: str) -> int:
-    indices = ipr.link_lookup(ifname=name)
-    if not indices:
-        raise PlacementError(f"{address}: interface {name!r} does not exist on this node")
-    return int(indices[0])
+def _interface_index(name: str, address: str) -> int:
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        raise PlacementError(f"{address}: interface {name!r} does not exist on this node") from None
 
 
 def find_covering_route(
     ipr: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address
 ) -> tuple[int, int]:
     """(interface index, prefix length) of the longest connected route covering `address`."""
-    family = 2 if address.version == 4 else 10
+    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
     best: tuple[int, int] | None = None
     for route in ipr.get_routes(family=family, table=MAIN_ROUTING_TABLE):
         destination, length = route.get("RTA_DST"), int(route["dst_len"])
@@ -99,7 +101,7 @@ def find_assigned(
     ipr: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address, interface_index: int | None
 ) -> Placement | None:
     """Where `address` is assigned now (on `interface_index` when given), or None."""
-    family = 2 if address.version == 4 else 10
+    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
     for entry in ipr.get_addr(family=family):
         if interface_index is not None and entry["index"] != interface_index:
             continue
@@ -109,7 +111,7 @@ def find_assigned(
         return Placement(
             address=address,
             prefix_length=int(entry["prefixlen"]),
-            interface=_interface_name(ipr, index),
+            interface=_interface_name(index),
             interface_index=index,
             broadcast=entry.get("IFA_BROADCAST"),
             label=entry.get("IFA_LABEL"),
@@ -118,7 +120,8 @@ def find_assigned(
 
 
 def _first_free_label(ipr: Any, interface: str, interface_index: int) -> str:
-    used = {entry.get("IFA_LABEL") for entry in ipr.get_addr(family=2, index=interface_index)}
+    addresses = ipr.get_addr(family=socket.AF_INET, index=interface_index)
+    used = {entry.get("IFA_LABEL") for entry in addresses}
     number = 0
     while f"{interface}:{number}" in used:
         number += 1
@@ -132,14 +135,18 @@ def _first_free_label(ipr: Any, interface: str, interface_index: int) -> str:
 
 
 def plan_placement(ipr: Any, resource: IPAddressResource) -> Placement:
-    """Resolve interface, prefix, broadcast and label for adding `resource` (findif)."""
+    """Resolve interface, prefix, broadcast and label for adding `resource` (findif).
+
+    With the interface and prefix written (the usual production form) this asks the
+    kernel nothing for IPaddr2 and one dump for IPaddr's label: the takeover's hot path.
+    """
     address = ipaddress.ip_address(resource.address)
     prefix_length, interface = resource.prefix_length, resource.interface
     if interface is None or prefix_length is None:
         route_index, route_length = find_covering_route(ipr, address)
         prefix_length = route_length if prefix_length is None else prefix_length
-        interface = _interface_name(ipr, route_index) if interface is None else interface
-    interface_index = _interface_index(ipr, interface, resource.address)
+        interface = _interface_name(route_index) if interface is None else interface
+    interface_index = _interface_index(interface, resource.address)
     broadcast = resource.broadcast
     if broadcast is None and address.version == 4 and prefix_length <= 30:
         network = ipaddress.ip_network(f"{address}/{prefix_length}", strict=False)
@@ -156,14 +163,26 @@ def plan_placement(ipr: Any, resource: IPAddressResource) -> Placement:
     )
 
 
+def _wanted_interface_index(resource: IPAddressResource) -> int | None:
+    """The written interface's index; None when none is written or it does not exist."""
+    if resource.interface is None:
+        return None
+    try:
+        return socket.if_nametoindex(resource.interface)
+    except OSError:
+        return None
+
+
 def add_address(resource: IPAddressResource) -> tuple[Placement, bool]:
-    """Add the address (idempotent); returns where it is and whether it was already there."""
+    """Add the address (idempotent); returns where it is and whether it was already there.
+
+    "Already there" means on the written interface (any prefix), or anywhere when no
+    interface is written. "File exists" from the add itself (a race with another tool) is
+    read the same way.
+    """
     address = ipaddress.ip_address(resource.address)
-    with IPRoute() as ipr:
-        wanted_index = None
-        if resource.interface is not None:
-            wanted_index = _interface_index(ipr, resource.interface, resource.address)
-        present = find_assigned(ipr, address, wanted_index)
+    with netlink_session() as ipr:
+        present = find_assigned(ipr, address, _wanted_interface_index(resource))
         if present is not None:
             return present, True
         placement = plan_placement(ipr, resource)
@@ -178,18 +197,22 @@ def add_address(resource: IPAddressResource) -> tuple[Placement, bool]:
             options["label"] = placement.label
         if address.version == 6:
             options["flags"] = IFA_F_NODAD
-        ipr.addr("add", **options)
+        try:
+            ipr.addr("add", **options)
+        except NetlinkError as error:
+            if error.code != errno.EEXIST:
+                raise
+            present = find_assigned(ipr, address, placement.interface_index)
+            assert present is not None, "the kernel said the address exists"
+            return present, True
     return placement, False
 
 
 def remove_address(resource: IPAddressResource) -> Placement | None:
     """Remove exactly this address (idempotent); returns where it was, or None if absent."""
     address = ipaddress.ip_address(resource.address)
-    with IPRoute() as ipr:
-        wanted_index = None
-        if resource.interface is not None and ipr.link_lookup(ifname=resource.interface):
-            wanted_index = _interface_index(ipr, resource.interface, resource.address)
-        present = find_assigned(ipr, address, wanted_index)
+    with netlink_session() as ipr:
+        present = find_assigned(ipr, address, _wanted_interface_index(resource))
         if present is None:
             return None
         ipr.addr(
@@ -203,15 +226,12 @@ def remove_address(resource: IPAddressResource) -> Placement | None:
 
 def query_address(resource: IPAddressResource) -> Placement | None:
     address = ipaddress.ip_address(resource.address)
-    with IPRoute() as ipr:
-        wanted_index = None
-        if resource.interface is not None and ipr.link_lookup(ifname=resource.interface):
-            wanted_index = _interface_index(ipr, resource.interface, resource.address)
-        return find_assigned(ipr, address, wanted_index)
+    with netlink_session() as ipr:
+        return find_assigned(ipr, address, _wanted_interface_index(resource))
 
 
 def check_placement(resource: IPAddressResource) -> Placement:
-    with IPRoute() as ipr:
+    with netlink_session() as ipr:
         return plan_placement(ipr, resource)
 
 
