@@ -9,6 +9,7 @@ words whether the resource runs, which `script_status_outcome` honours as Heartb
 from __future__ import annotations
 
 import re
+import signal
 
 from hactl.agents.results import AgentOutcome
 
@@ -38,12 +39,24 @@ _STOPPED_TEXT = re.compile(r"\b(not\s+running|stopped|is\s+dead)\b", re.IGNORECA
 _RUNNING_TEXT = re.compile(r"\b(running|ok)\b", re.IGNORECASE)
 
 
+def killed_meaning(exit_code: int) -> str:
+    """A negative exit code is trio's way of saying a signal ended the process."""
+    assert exit_code < 0
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        name = f"signal {-exit_code}"
+    return f"killed by {name}"
+
+
 def ocf_outcome(exit_code: int, *, is_stop: bool) -> tuple[AgentOutcome, str]:
     """Outcome of an OCF action, or of an LSB/Heartbeat start or stop.
 
     A stop that answers "not running" has reached its goal: stopping a stopped resource
     must succeed (OCF and LSB both say so), and some agents answer 7 anyway.
     """
+    if exit_code < 0:
+        return AgentOutcome.FAILED, killed_meaning(exit_code)
     outcome, meaning = OCF_CODES.get(exit_code, (AgentOutcome.FAILED, "unknown exit code"))
     if is_stop and outcome is AgentOutcome.NOT_RUNNING:
         return AgentOutcome.SUCCESS, "already stopped"
@@ -57,6 +70,8 @@ def script_status_outcome(exit_code: int, output: str) -> tuple[AgentOutcome, st
     0 whatever and print the state, and Heartbeat believed the words. Other codes follow
     LSB; codes outside LSB's table are failures.
     """
+    if exit_code < 0:
+        return AgentOutcome.FAILED, killed_meaning(exit_code)
     if exit_code == 0 and _STOPPED_TEXT.search(output):
         return AgentOutcome.NOT_RUNNING, "exit 0 but the output says stopped (Heartbeat text rule)"
     if exit_code == 0 and not _RUNNING_TEXT.search(output) and output.strip():

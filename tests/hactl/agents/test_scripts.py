@@ -142,3 +142,11 @@ async def test_script_ignoring_sigterm_is_killed_with_its_whole_group(
     with trio.fail_after(10):  # SIGKILL is asynchronous; wait for the kernel, with a deadline
         while is_process_alive(child_pid):
             await trio.sleep(0.01)
+
+
+async def test_script_killed_by_a_signal_is_a_failure_that_says_so(context: AgentContext) -> None:
+    write_script(context.init_dir, "suicidal", "kill -SEGV $$\n")
+    for action in (AgentAction.START, AgentAction.STATUS):
+        result = await act(context, "suicidal", action)
+        assert result.outcome is AgentOutcome.FAILED
+        assert "killed by SIGSEGV" in result.detail
