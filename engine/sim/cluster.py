@@ -75,6 +75,7 @@ class FenceFinished:
     fence: RunFence
     is_success: bool
     duration_ms: int
+    is_lie: bool = False  # a broken device reported success without powering off
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,6 +274,7 @@ class SimulatedCluster:
                     fence=action,
                     is_success=outcome.is_success,
                     duration_ms=outcome.duration_ms,
+                    is_lie=self.fence_device.is_lying,
                 )
                 self.queue.schedule_after(outcome.duration_ms, finished)
             case SelfFence():
@@ -402,7 +404,7 @@ class SimulatedCluster:
 
     def _finish_fence(self, finished: FenceFinished) -> None:
         target = finished.fence.target
-        if finished.is_success:
+        if finished.is_success and not finished.is_lie:
             was_on = self.world.power[target].is_powered
             self._power_off(target, reason="fenced" if was_on else "fenced (already off)")
             self._schedule_reboot(target)
@@ -512,6 +514,8 @@ class SimulatedCluster:
                 self.fence_device.fail_next(fault.count)
             case faults.FenceDeviceHangs():
                 self.fence_device.hang()
+            case faults.FenceDeviceLies():
+                self.fence_device.lie()
             case faults.FenceDeviceRepaired():
                 self.fence_device.repair()
             case faults.ClockJump():

@@ -17,6 +17,7 @@ class DeviceMode(enum.Enum):
     WORKS = "works"
     FAILS = "fails"  # the next `failures_left` attempts fail, then it works again
     HANGS = "hangs"  # every attempt runs into the shell's timeout
+    LIES = "lies"  # reports success but leaves the target running (a broken device)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +48,8 @@ class FenceDeviceModel:
                 return ActionOutcome(is_success=False, duration_ms=self.duration_ms)
             case DeviceMode.HANGS:
                 return ActionOutcome(is_success=False, duration_ms=self.timeout_ms)
+            case DeviceMode.LIES:
+                return ActionOutcome(is_success=True, duration_ms=self.duration_ms)
 
     def fail_next(self, count: int) -> None:
         assert count > 0
@@ -55,6 +58,13 @@ class FenceDeviceModel:
 
     def hang(self) -> None:
         self.mode = DeviceMode.HANGS
+
+    def lie(self) -> None:
+        self.mode = DeviceMode.LIES
+
+    @property
+    def is_lying(self) -> bool:
+        return self.mode is DeviceMode.LIES
 
     def repair(self) -> None:
         self.mode = DeviceMode.WORKS

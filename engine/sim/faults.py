@@ -87,6 +87,11 @@ class FenceDeviceHangs:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FenceDeviceLies:
+    """The device says "done" but powers nothing off: the checkers must notice."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FenceDeviceRepaired:
     pass
 
@@ -123,6 +128,7 @@ Fault = (
     | DegradeLinks
     | FenceDeviceFails
     | FenceDeviceHangs
+    | FenceDeviceLies
     | FenceDeviceRepaired
     | ClockJump
     | ResourceFails

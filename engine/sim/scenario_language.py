@@ -10,7 +10,7 @@ typo is reported with file and line before anything is simulated:
     cut link master backup eth1        # both directions; `cut oneway` for one
     partition node1 | node2 node3
     heal
-    fence-device fail 3 | hang | ok
+    fence-device fail 3 | hang | lie | ok
     resource fail-start backup g1 [COUNT]   # also fail-stop, fail-monitor, fail-status
     admin backup standby local         # standby|takeover all|local|foreign
     shutdown master | boot master | crash-daemon master
@@ -191,6 +191,8 @@ def _parse_line(
             return ApplyFault(fault=faults.FenceDeviceFails(count=_count(count)))
         case "fence-device", ["hang"]:
             return ApplyFault(fault=faults.FenceDeviceHangs())
+        case "fence-device", ["lie"]:
+            return ApplyFault(fault=faults.FenceDeviceLies())
         case "fence-device", ["ok"]:
             return ApplyFault(fault=faults.FenceDeviceRepaired())
         case "resource", [failure, name, resource, *count]:

@@ -21,7 +21,12 @@ from engine.sim.durations import format_time_ms
 from engine.sim.generated_config import ClusterShape, generate_config, link_names
 from engine.sim.node_journal import NodeJournal
 from engine.sim.replay_check import check_replay
-from engine.sim.settings import REBOOT_AFTER_FENCE_MS, build_cluster
+from engine.sim.settings import (
+    FENCE_RETRY_MS,
+    FENCE_TIMEOUT_MS,
+    REBOOT_AFTER_FENCE_MS,
+    build_cluster,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +63,7 @@ def reproduce_line(run: SeedRun) -> str:
         f"--config-dir {run.config_dir}"
         if run.config_dir is not None
         else f"--nodes {run.shape.node_count} --groups {run.shape.group_count}"
+        f" --links {run.shape.link_count}"
     )
     return (
         f"reproduce with: hactl sim {cluster} --seed {run.seed}"
@@ -76,16 +82,20 @@ def _duration_text(duration_ms: int) -> str:
 def settle_ms(config: ClusterConfig) -> int:
     """Quiet time after the last fault before liveness is judged.
 
-    A node fenced just before the repair reboots, waits initdead, and its groups fail back;
-    a hanging fence is retried every 5 s; every group then starts resource by resource.
+    The worst case after the final repair: a node fenced just before it reboots, waits
+    initdead, and its groups fail back; a fence that hung until the repair is retried
+    5 s later; a dead peer is declared after deadtime; every group then starts resource
+    by resource (status + start, 120 ms each in the simulator's agents).
     """
     timings = config.timings
+    largest_group = max((len(group.resources) for group in config.groups), default=0)
     return (
         REBOOT_AFTER_FENCE_MS
-        + 2 * timings.initdead.value_ms
-        + 3 * timings.deadtime.value_ms
-        + 10_000
-        + 200 * max((len(group.resources) for group in config.groups), default=0)
+        + timings.initdead.value_ms
+        + 2 * timings.deadtime.value_ms
+        + FENCE_RETRY_MS
+        + FENCE_TIMEOUT_MS
+        + 2 * 250 * largest_group
     )
 
 

@@ -19,6 +19,7 @@ from engine.sim.node_journal import MemoryJournal, NodeJournal
 FENCE_DURATION_MS = 500
 FENCE_TIMEOUT_MS = 3000
 REBOOT_AFTER_FENCE_MS = 5000
+FENCE_RETRY_MS = 5000  # the engine's retry interval after a failed fence (Heartbeat's)
 
 
 def default_bridge() -> Bridge:

@@ -61,6 +61,7 @@ def _journal_factory(out: Path | None, seed: int, is_many: bool) -> object:
 def sim(
     nodes: int = typer.Option(2, "--nodes", min=2, max=32, help="Cluster size (2..32)."),
     groups: int = typer.Option(2, "--groups", min=0, help="Resource groups to spread."),
+    links: int = typer.Option(2, "--links", min=1, max=2, help="Heartbeat links per node pair."),
     seed: int | None = typer.Option(None, "--seed", help="Run this one seed [default: 1]."),
     seeds: str | None = typer.Option(None, "--seeds", help="Run a range of seeds: A..B."),
     duration: str = typer.Option("2m", "--duration", help="Simulated time per seed (10m, 90s)."),
@@ -84,7 +85,7 @@ def sim(
         except ConfigError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(1) from None
-    shape = ClusterShape(node_count=nodes, group_count=groups)
+    shape = ClusterShape(node_count=nodes, group_count=groups, link_count=links)
     seed_numbers = _seed_range(seed, seeds)
     is_many = len(seed_numbers) > 1
     failed = 0
