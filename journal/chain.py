@@ -62,8 +62,9 @@ class SealPoint:
     epoch_public_key: bytes | None
     start_offset: int  # of the seal's frame
     end_offset: int
-    records: int
     seal: Seal
+    last_monotonic_ns: int  # times of the last record before the seal (seals carry none)
+    last_wall_ns: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,73 +83,89 @@ def walk_segment(
     check_signatures: bool = True,
     visitor: RecordVisitor | None = None,
 ) -> WalkResult:
-    """Advance `state` over the frames in `buffer[start_offset:end_offset]`."""
+    """Advance `state` over the frames in `buffer[start_offset:end_offset]`.
+
+    `visitor` sees the journal's own records (kinds < FIRST_ENGINE_KIND) after they
+    passed their checks; engine records are only framed, hashed and counted here, which
+    is what keeps verification fast.
+    """
     view = memoryview(buffer)
     offset = start_offset
-    state_at_last_seal: SealPoint | None = None
+    last_seal: SealPoint | None = None
     unpack_header = FRAME_HEADER.unpack_from
     crc32 = zlib.crc32
     sha256 = hashlib.sha256
     unpackb = msgpack.unpackb
+    first_engine_kind = kinds.FIRST_ENGINE_KIND
     head = state.head
     next_seq = state.next_seq
+    records = state.records
+    first_wall_ns = state.first_wall_ns
+    last_wall_ns = state.last_wall_ns
+    last_monotonic_ns = 0
     try:
         while offset < end_offset:
             if end_offset - offset < FRAME_HEADER_BYTES:
-                return _stop(offset, next_seq, "truncated frame header", True,
-                             state_at_last_seal)
+                return _stop(offset, next_seq, "truncated frame header", True, last_seal)
             length, crc = unpack_header(view, offset)
-            body_start = offset + FRAME_HEADER_BYTES
-            body_end = body_start + length
+            body_end = offset + FRAME_HEADER_BYTES + length
             if length == 0 or length > BODY_BYTES_MAX or body_end > end_offset:
                 problem = "zero-length frame" if length == 0 else f"bad frame length {length}"
-                return _stop(offset, next_seq, problem, True, state_at_last_seal)
-            body = view[body_start:body_end]
+                return _stop(offset, next_seq, problem, True, last_seal)
+            body = view[offset + FRAME_HEADER_BYTES : body_end]
             if crc32(body) != crc:
-                return _stop(offset, next_seq, "bad CRC", True, state_at_last_seal)
+                return _stop(offset, next_seq, "bad CRC", True, last_seal)
             try:
                 seq, kind, monotonic_ns, wall_ns, payload = unpackb(body)
             except Exception:
                 return _stop(offset, next_seq, "record body does not decode as "
-                             "[seq, kind, monotonic_ns, wall_ns, payload]", False,
-                             state_at_last_seal)
-            if type(kind) is not int or type(wall_ns) is not int:
-                return _stop(offset, next_seq, "record kind or time is not an integer", False,
-                             state_at_last_seal)
-            if seq != next_seq:
-                return _stop(offset, next_seq, f"sequence break: found seq {seq}, "
-                             f"expected {next_seq} (record deleted, reordered or spliced)",
-                             False, state_at_last_seal)
-            previous_head = head
+                             "[seq, kind, monotonic_ns, wall_ns, payload]", False, last_seal)
+            if seq != next_seq or type(kind) is not int or type(wall_ns) is not int:
+                return _stop(offset, next_seq, _misfit(seq, kind, wall_ns, next_seq), False,
+                             last_seal)
             hasher = sha256(head)
             hasher.update(body)
-            head = hasher.digest()
-            if kind < kinds.FIRST_ENGINE_KIND:
-                state.head = previous_head
+            if kind < first_engine_kind:
+                state.head = head  # the checks need the head before this record
                 state.next_seq = seq
                 problem_text = _check_journal_record(state, seq, kind, payload, check_signatures)
                 if problem_text is not None:
-                    return _stop(offset, seq, problem_text, False, state_at_last_seal)
+                    return _stop(offset, seq, problem_text, False, last_seal)
+                head = hasher.digest()
                 if kind == kinds.SEAL:
-                    state_at_last_seal = SealPoint(
+                    last_seal = SealPoint(
                         head=head, next_seq=seq + 1, epoch=state.epoch,
                         epoch_public_key=state.epoch_public_key, start_offset=offset,
-                        end_offset=body_end,
-                        records=state.records + 1, seal=_last_seal(state),
+                        end_offset=body_end, seal=_last_seal(state),
+                        last_monotonic_ns=last_monotonic_ns, last_wall_ns=last_wall_ns or 0,
                     )
-            if visitor is not None:
-                visitor(seq, kind, monotonic_ns, wall_ns, payload, head)
-            if kind != kinds.SEAL:  # seals carry no time of their own (kept small)
-                if state.first_wall_ns is None:
-                    state.first_wall_ns = wall_ns
-                state.last_wall_ns = wall_ns
-            state.records += 1
+                else:
+                    last_monotonic_ns, last_wall_ns = monotonic_ns, wall_ns
+                    first_wall_ns = wall_ns if first_wall_ns is None else first_wall_ns
+                if visitor is not None:
+                    visitor(seq, kind, monotonic_ns, wall_ns, payload, head)
+            else:
+                head = hasher.digest()
+                last_monotonic_ns, last_wall_ns = monotonic_ns, wall_ns
+                if first_wall_ns is None:
+                    first_wall_ns = wall_ns
+            records += 1
             next_seq = seq + 1
             offset = body_end
     finally:
         state.head = head
         state.next_seq = next_seq
-    return WalkResult(problem=None, valid_end_offset=offset, last_seal=state_at_last_seal)
+        state.records = records
+        state.first_wall_ns = first_wall_ns
+        state.last_wall_ns = last_wall_ns
+    return WalkResult(problem=None, valid_end_offset=offset, last_seal=last_seal)
+
+
+def _misfit(seq: object, kind: object, wall_ns: object, next_seq: int) -> str:
+    if type(kind) is not int or type(wall_ns) is not int:
+        return "record kind or time is not an integer"
+    return (f"sequence break: found seq {seq}, expected {next_seq} "
+            "(record deleted, reordered or spliced)")
 
 
 def _last_seal(state: ChainState) -> Seal:

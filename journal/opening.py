@@ -77,7 +77,6 @@ class _SegmentScan:
     cut_reason: str
     peer_seals: list[tuple[int, Seal]]
     epoch_starts: list[tuple[int, int]]  # (seq, monotonic_ns) of genesis/key-epoch records
-    times_at_last_seal: tuple[int, int]  # of the last record before it (seals have none)
     genesis_public_key: bytes | None
 
 
@@ -112,8 +111,7 @@ def open_tail(directory: Path, *, node: str, sync: bool) -> OpenedTail:
 def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
     data = path.read_bytes()
     scan = _SegmentScan(path=path, size_bytes=len(data), seal_point=None, cut_reason="",
-                        peer_seals=[], epoch_starts=[], times_at_last_seal=(0, 0),
-                        genesis_public_key=None)
+                        peer_seals=[], epoch_starts=[], genesis_public_key=None)
     header, header_problem = decode_segment_header(data, len(data))
     if header is None:
         scan.cut_reason = header_problem or "bad header"
@@ -125,15 +123,8 @@ def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
     state = ChainState(node=node, next_seq=header.first_seq, head=header.previous_head,
                        epoch=None, epoch_public_key=None)
 
-    times_of_last_record = (0, 0)
-
     def visit(seq: int, kind: int, monotonic_ns: int, wall_ns: int, payload: object,
               head: bytes) -> None:
-        nonlocal times_of_last_record
-        if kind == kinds.SEAL:
-            scan.times_at_last_seal = times_of_last_record
-            return
-        times_of_last_record = (monotonic_ns, wall_ns)
         if kind in (kinds.KEY_EPOCH, kinds.JOURNAL_CREATED):
             scan.epoch_starts.append((seq, monotonic_ns))
             if kind == kinds.JOURNAL_CREATED and isinstance(payload, list):
@@ -143,9 +134,17 @@ def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
             with contextlib.suppress(ValueError, AssertionError):
                 scan.peer_seals.append((seq, Seal.from_list(payload)))
 
+    # Signatures are verify_journal's job; open checks only the seal it continues from
+    # (and any seal beyond damage), which keeps reopening a 64 MiB segment fast.
     result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
-                          state=state, visitor=visit)
-    scan.seal_point = result.last_seal
+                          state=state, check_signatures=False, visitor=visit)
+    point = result.last_seal
+    if point is not None and (point.epoch_public_key is None
+                              or not point.seal.is_signed_by(point.epoch_public_key)):
+        raise JournalCorruptError(segment=path.name, offset=point.start_offset,
+                                  seq=point.next_seq - 1,
+                                  problem="bad signature on the last seal")
+    scan.seal_point = point
     after_seq = -1 if result.last_seal is None else result.last_seal.next_seq - 1
     if result.problem is not None:
         problem = result.problem
@@ -228,12 +227,11 @@ def _continue(directory: Path, *, node: str, scan: _SegmentScan, index: int,
         raise JournalKeyError(f"{directory}: the genesis public key (keys/genesis.pub) is missing")
     epoch_started_ns = max((ns for seq, ns in scan.epoch_starts if seq < point.next_seq),
                            default=0)
-    last_monotonic_ns, last_wall_ns = scan.times_at_last_seal
     descriptor = os.open(scan.path, os.O_WRONLY | os.O_APPEND)
     return OpenedTail(
         head=point.head, next_seq=point.next_seq, epoch=point.epoch, private_key=private_key,
         epoch_started_monotonic_ns=epoch_started_ns, genesis_public_key=genesis_public_key,
-        last_monotonic_ns=last_monotonic_ns, last_wall_ns=last_wall_ns,
+        last_monotonic_ns=point.last_monotonic_ns, last_wall_ns=point.last_wall_ns,
         last_seal=point.seal, segment_index=index,
         segment_bytes=point.end_offset, descriptor=descriptor, is_new_file=False,
         is_new_journal=False, recovery=recovery,

@@ -12,6 +12,7 @@ never be replayed as an announcement or the other way round.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import struct
 
 import msgpack
@@ -138,10 +139,16 @@ def public_key_bytes(private_key: Ed25519PrivateKey) -> bytes:
 
 def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        _public_key_object(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key_object(public_key: bytes) -> Ed25519PublicKey:
+    """Parsing a key costs about as much as a verification; a journal reuses a few keys."""
+    return Ed25519PublicKey.from_public_bytes(public_key)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
