@@ -8,6 +8,7 @@ which is independent of our netlink code and so a fair judge of it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,6 +18,33 @@ from typing import Any
 from hactl.testbed.netns import Topology
 
 CAPTURE_SCRIPT = Path(__file__).with_name("neighbour_capture.py")
+DRIVER_SCRIPT = Path(__file__).with_name("agent_driver.py")
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+class AgentDriver:
+    """A long-lived agent_driver.py in one namespace: `act` runs one action there."""
+
+    def __init__(self, net: Topology, role: str) -> None:
+        environment = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+        self.process = net.start(
+            role,
+            [sys.executable, str(DRIVER_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+        )
+
+    def ask(self, **command: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "the agent driver died (its stderr is in the test output)"
+        return dict(json.loads(line))
+
+    def act(self, action: str, spec: str, **context: int) -> dict[str, Any]:
+        return self.ask(op="act", action=action, spec=spec, **context)
 
 
 def debug(
@@ -34,8 +62,10 @@ def interface_addresses(net: Topology, role: str, interface: str = "eth0") -> li
     return [entry for entry in links[0]["addr_info"] if not entry["local"].startswith("fe80:")]
 
 
-def address_entry(net: Topology, role: str, address: str) -> dict[str, Any] | None:
-    for entry in interface_addresses(net, role):
+def address_entry(
+    net: Topology, role: str, address: str, interface: str = "eth0"
+) -> dict[str, Any] | None:
+    for entry in interface_addresses(net, role, interface):
         if entry["local"] == address:
             return entry
     return None

@@ -18,6 +18,7 @@ import pytest
 
 from hactl.testbed.netns import Topology, topology
 from tests.hactl.agents.netns_helpers import (
+    AgentDriver,
     add_ipv6,
     capture_results,
     debug,
@@ -96,3 +97,20 @@ def test_ipv6_neighbour_advertisement_moves_the_client_entry(net: Topology) -> N
         assert frame["target_mac"] == backup_mac
     assert_spacing([frame["time_s"] for frame in frames])
     assert wait_neighbour_mac(net, "client", address, backup_mac) == backup_mac
+
+
+def test_periodic_refresh_announces_until_cancelled(net: Topology) -> None:
+    spec, address, refresh_ms = "IPaddr2::198.18.0.61/24/eth0", "198.18.0.61", 300
+    backup = AgentDriver(net, "backup")
+    assert backup.act("start", spec)["outcome"] == "success"
+    capture = start_capture(net, "client", address, 100)
+    backup.ask(op="keep_announcing", address=address, interface="eth0", refresh_ms=refresh_ms,
+               duration_ms=1050)  # fmt: skip
+    assert backup.act("stop", spec)["outcome"] == "success"  # after the refresh was cancelled
+    net.kill(capture)
+    frames = capture_results(capture)
+    # 1050 ms of refresh every 300 ms: rounds at 300, 600, 900 ms (150 ms from either
+    # edge, room for a busy machine), and none after the task was cancelled
+    assert [frame["kind"] for frame in frames] == ["arp-request", "arp-reply"] * 3
+    gaps_ms = [(b["time_s"] - a["time_s"]) * 1000 for a, b in itertools.pairwise(frames[::2])]
+    assert all(gap_ms >= refresh_ms - TOLERANCE_MS for gap_ms in gaps_ms), gaps_ms

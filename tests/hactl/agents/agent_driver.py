@@ -1,0 +1,58 @@
+"""Test helper, run inside a node's namespace: carry out agent actions read from stdin.
+
+One JSON command per line, one JSON answer per line. Starting Python costs about a second
+on a busy CI machine, so a test starts this once per namespace instead of one
+`hactl resource debug` process per action; the actions themselves go through the same
+`run_agent_action` the daemon and the CLI use.
+
+  {"op": "act", "action": "start", "spec": "IPaddr::...", "arp_count": 1, "arp_interval_ms": 0}
+     -> {"outcome": "success", "detail": "...", "exit_code": null}
+  {"op": "keep_announcing", "address": "...", "interface": "eth0", "refresh_ms": 200,
+   "duration_ms": 1000} -> {"done": true} after cancelling the refresh task
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any
+
+import trio
+
+from engine.config.resources import parse_resource_spec
+from hactl.agents import AgentAction, AgentContext, keep_announcing, run_agent_action
+
+
+async def act(command: dict[str, Any]) -> dict[str, Any]:
+    context = AgentContext(
+        arp_count=command.get("arp_count", 1), arp_interval_ms=command.get("arp_interval_ms", 0)
+    )
+    resource = parse_resource_spec(command["spec"])
+    action = AgentAction(command["action"])
+    result = await run_agent_action(resource, action, timeout_ms=20_000, context=context)
+    return {"outcome": result.outcome.value, "detail": result.detail, "exit_code": result.exit_code}
+
+
+async def refresh(command: dict[str, Any]) -> dict[str, Any]:
+    async with trio.open_nursery() as nursery:
+        refresh_ms = command["refresh_ms"]
+        await nursery.start(
+            functools.partial(keep_announcing, refresh_ms=refresh_ms),
+            command["address"],
+            command["interface"],
+        )
+        await trio.sleep(command["duration_ms"] / 1000)
+        nursery.cancel_scope.cancel()
+    return {"done": True}
+
+
+def main() -> None:
+    for line in sys.stdin:
+        command = json.loads(line)
+        handler = act if command["op"] == "act" else refresh
+        print(json.dumps(trio.run(handler, command)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
