@@ -241,18 +241,22 @@ def check_placement(resource: IPAddressResource) -> Placement:
 async def run_ip_action(
     resource: IPAddressResource, action: AgentAction, *, timeout_ms: int, context: AgentContext
 ) -> AgentResult:
+    """Netlink under the timeout; a start's announcements after it, never failing the start."""
     started_s = trio.current_time()
     outcome, detail = (
         AgentOutcome.TIMEOUT,
         f"{resource.spec}: no answer from netlink in {timeout_ms} ms",
     )
+    added: Placement | None = None
     with trio.move_on_after(timeout_ms / 1000):
         try:
-            outcome, detail = await _carry_out(resource, action, context)
+            outcome, detail, added = await _carry_out(resource, action)
         except PlacementError as error:
             outcome, detail = AgentOutcome.NOT_CONFIGURED, str(error)
         except OSError as error:  # NetlinkError is an OSError: permission, no such device...
             outcome, detail = AgentOutcome.FAILED, f"{resource.spec}: netlink: {error}"
+    if added is not None:
+        detail += await _announce(added, context)
     duration_ms = round((trio.current_time() - started_s) * 1000)
     return AgentResult(
         action=action,
@@ -265,29 +269,41 @@ async def run_ip_action(
 
 
 async def _carry_out(
-    resource: IPAddressResource, action: AgentAction, context: AgentContext
-) -> tuple[AgentOutcome, str]:
+    resource: IPAddressResource, action: AgentAction
+) -> tuple[AgentOutcome, str, Placement | None]:
+    """(outcome, detail, where a start put the address: to be announced)."""
     match action:
         case AgentAction.START:
             placement, was_present = await trio.to_thread.run_sync(
                 add_address, resource, abandon_on_cancel=True
             )
             verb = "already present:" if was_present else "added"
-            return AgentOutcome.SUCCESS, f"{verb} {placement.describe()}" + await _announce(
-                placement, context
-            )
+            return AgentOutcome.SUCCESS, f"{verb} {placement.describe()}", placement
         case AgentAction.STOP:
+            _cancel_background_burst(resource.address)  # never announce what we let go
             removed = await trio.to_thread.run_sync(
                 remove_address, resource, abandon_on_cancel=True
             )
             if removed is None:
-                return AgentOutcome.SUCCESS, f"{resource.address} was not assigned: nothing to do"
-            return AgentOutcome.SUCCESS, f"removed {removed.describe()}"
+                detail = f"{resource.address} was not assigned: nothing to do"
+                return AgentOutcome.SUCCESS, detail, None
+            return AgentOutcome.SUCCESS, f"removed {removed.describe()}", None
         case AgentAction.STATUS | AgentAction.MONITOR | AgentAction.PROBE:
             found = await trio.to_thread.run_sync(query_address, resource, abandon_on_cancel=True)
             if found is None:
-                return AgentOutcome.NOT_RUNNING, f"{resource.address} is not assigned here"
-            return AgentOutcome.SUCCESS, f"{found.describe()}"
+                return AgentOutcome.NOT_RUNNING, f"{resource.address} is not assigned here", None
+            return AgentOutcome.SUCCESS, found.describe(), None
+
+
+# Background ARP bursts in flight, by address: a stop cancels its address's burst, or a
+# quick failback would have the old owner keep pulling clients to itself.
+_background_bursts: dict[str, trio.CancelScope] = {}
+
+
+def _cancel_background_burst(address: str) -> None:
+    scope = _background_bursts.pop(str(ipaddress.ip_address(address)), None)
+    if scope is not None:
+        scope.cancel()
 
 
 async def _announce(placement: Placement, context: AgentContext) -> str:
@@ -299,6 +315,7 @@ async def _announce(placement: Placement, context: AgentContext) -> str:
     address, interface = str(placement.address), placement.interface
     count, interval_ms = context.arp_count, context.arp_interval_ms
     kind = "ARP pairs" if placement.address.version == 4 else "neighbour advertisements"
+    _cancel_background_burst(address)  # a restart's burst replaces an older one
     try:
         if context.announcement_nursery is None:
             await announce_address(address, interface, count=count, interval_ms=interval_ms)
@@ -307,18 +324,26 @@ async def _announce(placement: Placement, context: AgentContext) -> str:
     except OSError as error:
         return f"; announcement FAILED ({error}), neighbours may keep a stale entry"
     if count > 1:
+        scope = trio.CancelScope()
+        _background_bursts[address] = scope
         context.announcement_nursery.start_soon(
-            _announce_rest, address, interface, count - 1, interval_ms
+            _announce_rest, scope, address, interface, count - 1, interval_ms
         )
     return f"; sent 1 of {count} {kind}, the rest {interval_ms} ms apart in the background"
 
 
-async def _announce_rest(address: str, interface: str, count: int, interval_ms: int) -> None:
-    await trio.sleep(interval_ms / 1000)
-    try:
-        await announce_address(address, interface, count=count, interval_ms=interval_ms)
-    except OSError:
-        return  # logged nowhere better than the start result, which already went out
+async def _announce_rest(
+    scope: trio.CancelScope, address: str, interface: str, count: int, interval_ms: int
+) -> None:
+    with scope:
+        try:
+            await trio.sleep(interval_ms / 1000)
+            await announce_address(address, interface, count=count, interval_ms=interval_ms)
+        except OSError:
+            pass  # the start result, already delivered, said the first one went out
+        finally:
+            if _background_bursts.get(address) is scope:
+                del _background_bursts[address]
 
 
 async def validate_ip_resource(resource: IPAddressResource) -> AgentResult:

@@ -7,6 +7,8 @@ on a busy CI machine, so a test starts this once per namespace instead of one
 
   {"op": "act", "action": "start", "spec": "IPaddr::...", "arp_count": 1, "arp_interval_ms": 0}
      -> {"outcome": "success", "detail": "...", "exit_code": null}
+  {"op": "sequence", "steps": [["start", SPEC], ["stop", SPEC]], "arp_count": 5, ...}
+     -> {"results": [...]}: the steps share one announcement nursery, as in the daemon
   {"op": "keep_announcing", "address": "...", "interface": "eth0", "refresh_ms": 200,
    "duration_ms": 1000} -> {"done": true} after cancelling the refresh task
 """
@@ -34,6 +36,22 @@ async def act(command: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": result.outcome.value, "detail": result.detail, "exit_code": result.exit_code}
 
 
+async def sequence(command: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    async with trio.open_nursery() as nursery:
+        context = AgentContext(
+            arp_count=command["arp_count"],
+            arp_interval_ms=command["arp_interval_ms"],
+            announcement_nursery=nursery,
+        )
+        for action, spec in command["steps"]:
+            result = await run_agent_action(
+                parse_resource_spec(spec), AgentAction(action), timeout_ms=20_000, context=context
+            )
+            results.append({"outcome": result.outcome.value, "detail": result.detail})
+    return {"results": results}
+
+
 async def refresh(command: dict[str, Any]) -> dict[str, Any]:
     async with trio.open_nursery() as nursery:
         refresh_ms = command["refresh_ms"]
@@ -50,7 +68,7 @@ async def refresh(command: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     for line in sys.stdin:
         command = json.loads(line)
-        handler = act if command["op"] == "act" else refresh
+        handler = {"act": act, "sequence": sequence, "keep_announcing": refresh}[command["op"]]
         print(json.dumps(trio.run(handler, command)), flush=True)
 
 

@@ -114,3 +114,24 @@ def test_periodic_refresh_announces_until_cancelled(net: Topology) -> None:
     assert [frame["kind"] for frame in frames] == ["arp-request", "arp-reply"] * 3
     gaps_ms = [(b["time_s"] - a["time_s"]) * 1000 for a, b in itertools.pairwise(frames[::2])]
     assert all(gap_ms >= refresh_ms - TOLERANCE_MS for gap_ms in gaps_ms), gaps_ms
+
+
+def test_background_burst_runs_in_the_daemon_nursery_and_stops_with_the_address(
+    net: Topology,
+) -> None:
+    spec, address = "IPaddr2::198.18.0.62/24/eth0", "198.18.0.62"
+    backup = AgentDriver(net, "backup")
+    burst = {"arp_count": PAIRS, "arp_interval_ms": INTERVAL_MS}
+    capture = start_capture(net, "client", address, 100)
+    answer = backup.ask(op="sequence", steps=[["start", spec]], **burst)
+    assert (
+        "sent 1 of 3 ARP pairs, the rest 300 ms apart in the background"
+        in (answer["results"][0]["detail"])
+    )
+    # a stop right after a start: the rest of the burst must not announce a released address
+    answer = backup.ask(op="sequence", steps=[["start", spec], ["stop", spec]], **burst)
+    assert [result["outcome"] for result in answer["results"]] == ["success", "success"]
+    net.kill(capture)
+    frames = capture_results(capture)
+    # the first start: all 3 pairs (the nursery outlived the call); the second: its first only
+    assert [frame["kind"] for frame in frames] == ["arp-request", "arp-reply"] * (PAIRS + 1)
