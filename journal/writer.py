@@ -146,8 +146,9 @@ class Journal:
 
     def append(self, kind: int, payload: object, *, monotonic_ns: int, wall_ns: int) -> int:
         """Buffer one record and return its seq. Not durable until `commit()` returns."""
-        if kind < kinds.FIRST_ENGINE_KIND:
-            raise ValueError(f"kinds below {kinds.FIRST_ENGINE_KIND} belong to the journal")
+        if type(kind) is not int or kind < kinds.FIRST_ENGINE_KIND:
+            raise ValueError(f"kind {kind!r}: kinds are integers; those below "
+                             f"{kinds.FIRST_ENGINE_KIND} belong to the journal")
         with self._lock:
             return self._append_locked(kind, payload, monotonic_ns=monotonic_ns, wall_ns=wall_ns)
 
