@@ -158,7 +158,7 @@ def run_debug(action: AgentAction, spec: str, options: DebugOptions) -> None:
 
 def _make_command(action: AgentAction, summary: str) -> None:
     def command(
-        spec: str = typer.Argument(..., help=SPEC_HELP),
+        spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
         config_dir: Path = typer.Option(
             Path("/etc/ha.d"), "--config-dir", help="Where resource.d/ and conf/OCF/ live."
         ),
@@ -204,5 +204,5 @@ def register(app: typer.Typer) -> None:
 
 if __name__ == "__main__":
     # `python -m hactl.commands.resource debug ...` runs this command group alone: the
-    # namespace tests and the bench use it so that they load only the agents' code.
+    # namespace tests use it so that they load only the agents' code, not every command.
     resource_app()
