@@ -125,15 +125,33 @@ def _announce_arrival(peer: PeerState, has_restarted: bool, generation: int, fx:
 
 
 def expire_peers(state: NodeState, fx: Effects) -> NodeState:
-    """Apply warntime, deadtime, link deadtime and initdead for the current time."""
-    for name in list(state.peers):
-        peer = state.peers[name]
+    """Apply warntime, deadtime, link deadtime and initdead for the current time.
+
+    Called on every step, so the common case (nothing due) builds no new objects.
+    """
+    timings = state.require_config().timings
+    warntime_ms = timings.warntime.value_ms
+    deadtime_ms = timings.deadtime.value_ms
+    now_ms = state.now_ms
+    for peer in state.peers.values():
         if peer.status is PeerStatus.UP:
-            state = _expire_live_peer(state, peer, fx)
+            assert peer.last_heard_ms is not None
+            silence_ms = now_ms - peer.last_heard_ms
+            is_due = silence_ms >= deadtime_ms or (
+                silence_ms >= warntime_ms and not peer.is_late_warned
+            )
+            if not is_due:
+                is_due = any(
+                    link.status is LinkStatus.UP and now_ms - link.last_heard_ms >= deadtime_ms
+                    for link in peer.links.values()
+                )
+            if is_due:
+                return expire_peers(_expire_live_peer(state, peer, fx), fx)
         elif peer.status is PeerStatus.INIT:
             assert peer.init_deadline_ms is not None
-            if peer.init_deadline_ms <= state.now_ms:
-                state = declare_dead(state, peer, fx, reason="never heard within initdead")
+            if peer.init_deadline_ms <= now_ms:
+                dead = declare_dead(state, peer, fx, reason="never heard within initdead")
+                return expire_peers(dead, fx)
     return state
 
 
