@@ -27,11 +27,19 @@ from journal import kinds
 from journal.chain import ChainState, SealPoint, walk_segment
 from journal.errors import JournalCorruptError, JournalError, JournalKeyError
 from journal.files import fsync_directory
-from journal.framing import GENESIS_PREVIOUS_HEAD, decode_segment_header, encode_segment_header
+from journal.framing import (
+    FRAME_HEADER_BYTES,
+    GENESIS_PREVIOUS_HEAD,
+    chain_head,
+    decode_body,
+    decode_segment_header,
+    encode_segment_header,
+)
 from journal.keys import KeyStore, read_genesis_public_key
 from journal.recovery import find_valid_seal_in_tail
-from journal.seal import Seal, public_key_bytes
+from journal.seal import EpochAnnouncement, Seal, public_key_bytes, seal_from_payload
 from journal.segments import list_segments, segment_name
+from journal.skim import JournalFrame, skim_frames
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,57 +123,133 @@ def _scan_segment(path: Path, *, node: str) -> _SegmentScan:
     header, header_problem = decode_segment_header(data, len(data))
     if header is None:
         scan.cut_reason = header_problem or "bad header"
-        _refuse_if_sealed_beyond(data, 0, path, node=node, state=None, after_seq=-1,
+        _refuse_if_sealed_beyond(data, 0, path, node=node, keys={}, after_seq=-1,
                                  problem=scan.cut_reason)
         return scan
     if header.node != node:
         raise JournalError(f"{path}: this journal belongs to node {header.node!r}, not {node!r}")
-    state = ChainState(node=node, next_seq=header.first_seq, head=header.previous_head,
-                       epoch=None, epoch_public_key=None)
-
-    def visit(seq: int, kind: int, monotonic_ns: int, wall_ns: int, payload: object,
-              head: bytes) -> None:
-        if kind in (kinds.KEY_EPOCH, kinds.JOURNAL_CREATED):
-            scan.epoch_starts.append((seq, monotonic_ns))
-            if kind == kinds.JOURNAL_CREATED and isinstance(payload, list):
-                scan.genesis_public_key = payload[2]
-        elif kind == kinds.PEER_SEAL:
-            # A malformed peer seal is the peer's problem, not a reason to refuse to open.
-            with contextlib.suppress(ValueError, AssertionError):
-                scan.peer_seals.append((seq, Seal.from_list(payload)))
-
-    # Signatures are verify_journal's job; open checks only the seal it continues from
-    # (and any seal beyond damage), which keeps reopening a 64 MiB segment fast.
-    result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
-                          state=state, check_signatures=False, visitor=visit)
-    point = result.last_seal
-    if point is not None and (point.epoch_public_key is None
-                              or not point.seal.is_signed_by(point.epoch_public_key)):
-        raise JournalCorruptError(segment=path.name, offset=point.start_offset,
-                                  seq=point.next_seq - 1,
-                                  problem="bad signature on the last seal")
+    # Hashing the whole chain is verify_journal's job: open checks every CRC, decodes only
+    # the journal's own records, and walks the chain from the last seal on, which keeps
+    # reopening a 64 MiB segment fast.
+    skim = skim_frames(data, start_offset=header.header_bytes, end_offset=len(data))
+    records = [_decode_journal_frame(data, frame, path) for frame in skim.journal_frames]
+    point = _last_seal_point(data, path, node, records)
     scan.seal_point = point
-    after_seq = -1 if result.last_seal is None else result.last_seal.next_seq - 1
-    if result.problem is not None:
-        problem = result.problem
-        if not problem.is_framing:
-            raise JournalCorruptError(segment=path.name, offset=problem.offset, seq=problem.seq,
-                                      problem=problem.problem)
-        scan.cut_reason = problem.problem
-        _refuse_if_sealed_beyond(data, problem.offset, path, node=node, state=state,
-                                 after_seq=after_seq, problem=problem.problem)
-    elif result.last_seal is None or result.last_seal.end_offset != len(data):
-        scan.cut_reason = "unsealed records after the last seal"
+    if point is None:
+        scan.cut_reason = skim.problem or "no valid seal"
+        start = header.header_bytes if skim.problem_offset is None else skim.problem_offset
+        _refuse_if_sealed_beyond(data, start, path, node=node, keys=_known_keys(records),
+                                 after_seq=-1, problem=scan.cut_reason)
+        return scan
+    _collect(scan, records, cut_seq=point.next_seq)
+    _judge_tail(data, path, node, point, scan)
     return scan
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _JournalRecord:
+    frame: JournalFrame
+    seq: int
+    kind: int
+    monotonic_ns: int
+    payload: object
+
+
+def _decode_journal_frame(data: bytes, frame: JournalFrame, path: Path) -> _JournalRecord:
+    fields = decode_body(data[frame.offset + FRAME_HEADER_BYTES : frame.end])
+    if fields is None:
+        raise JournalCorruptError(segment=path.name, offset=frame.offset, seq=None,
+                                  problem="a frame with a good CRC does not decode as "
+                                  "[seq, kind, monotonic_ns, wall_ns, payload]")
+    seq, kind, monotonic_ns, _wall_ns, payload = fields
+    return _JournalRecord(frame=frame, seq=seq, kind=kind, monotonic_ns=monotonic_ns,
+                          payload=payload)
+
+
+def _known_keys(records: list[_JournalRecord]) -> dict[int, bytes]:
+    """Epoch -> public key, from the genesis and key-epoch records found."""
+    keys: dict[int, bytes] = {}
+    for record in records:
+        if record.kind == kinds.JOURNAL_CREATED and isinstance(record.payload, list) \
+                and len(record.payload) == 3 and isinstance(record.payload[2], bytes):
+            keys[0] = record.payload[2]
+        elif record.kind == kinds.KEY_EPOCH:
+            announcement = EpochAnnouncement.from_payload(record.payload)
+            if announcement is not None:
+                keys.setdefault(announcement.epoch - 1, announcement.previous_public_key)
+                keys[announcement.epoch] = announcement.public_key
+    return keys
+
+
+def _last_seal_point(data: bytes, path: Path, node: str, records: list[_JournalRecord]
+                     ) -> SealPoint | None:
+    seals = [record for record in records if record.kind == kinds.SEAL]
+    if not seals:
+        return None
+    record = seals[-1]
+    frame = record.frame
+    seal = seal_from_payload(record.payload, node)
+    public_key = _known_keys([r for r in records if r.seq < record.seq]).get(
+        -1 if seal is None else seal.epoch)
+    if seal is None or seal.seq != record.seq - 1 or public_key is None \
+            or not seal.is_signed_by(public_key):
+        raise JournalCorruptError(segment=path.name, offset=frame.offset, seq=record.seq,
+                                  problem="the last seal is malformed or its signature is bad")
+    times = (0, 0)
+    if frame.previous_offset is not None:
+        previous = decode_body(data[frame.previous_offset + FRAME_HEADER_BYTES : frame.offset])
+        if previous is not None:
+            times = (previous[2], previous[3])
+    body = data[frame.offset + FRAME_HEADER_BYTES : frame.end]
+    return SealPoint(head=chain_head(seal.head, body), next_seq=record.seq + 1,
+                     epoch=seal.epoch, epoch_public_key=public_key, start_offset=frame.offset,
+                     end_offset=frame.end, seal=seal, last_monotonic_ns=times[0],
+                     last_wall_ns=times[1])
+
+
+def _collect(scan: _SegmentScan, records: list[_JournalRecord], *, cut_seq: int) -> None:
+    for record in records:
+        if record.seq >= cut_seq:
+            break
+        if record.kind in (kinds.KEY_EPOCH, kinds.JOURNAL_CREATED):
+            scan.epoch_starts.append((record.seq, record.monotonic_ns))
+            if record.kind == kinds.JOURNAL_CREATED and isinstance(record.payload, list):
+                scan.genesis_public_key = record.payload[2]
+        elif record.kind == kinds.PEER_SEAL:
+            # A malformed peer seal is the peer's problem, not a reason to refuse to open.
+            with contextlib.suppress(ValueError, AssertionError):
+                scan.peer_seals.append((record.seq, Seal.from_list(record.payload)))
+
+
+def _judge_tail(data: bytes, path: Path, node: str, point: SealPoint,
+                scan: _SegmentScan) -> None:
+    """Walk the chain from the last seal to the end: a torn tail, or corruption."""
+    assert point.epoch is not None and point.epoch_public_key is not None
+    state = ChainState(node=node, next_seq=point.next_seq, head=point.head, epoch=point.epoch,
+                       epoch_public_key=point.epoch_public_key)
+    result = walk_segment(data, start_offset=point.end_offset, end_offset=len(data),
+                          state=state)
+    assert result.last_seal is None, "the skim found no later seal frame"
+    problem = result.problem
+    if problem is None:
+        if point.end_offset != len(data):
+            scan.cut_reason = "unsealed records after the last seal"
+        return
+    if not problem.is_framing:
+        raise JournalCorruptError(segment=path.name, offset=problem.offset, seq=problem.seq,
+                                  problem=problem.problem)
+    scan.cut_reason = problem.problem
+    keys = {point.epoch: point.epoch_public_key}
+    if state.epoch is not None and state.epoch_public_key is not None:
+        keys[state.epoch] = state.epoch_public_key
+    _refuse_if_sealed_beyond(data, problem.offset, path, node=node, keys=keys,
+                             after_seq=point.next_seq - 1, problem=problem.problem)
+
+
 def _refuse_if_sealed_beyond(data: bytes, offset: int, path: Path, *, node: str,
-                             state: ChainState | None, after_seq: int, problem: str) -> None:
-    epoch_keys: dict[int, bytes] = {}
-    if state is not None and state.epoch is not None and state.epoch_public_key is not None:
-        epoch_keys[state.epoch] = state.epoch_public_key
+                             keys: dict[int, bytes], after_seq: int, problem: str) -> None:
     stray = find_valid_seal_in_tail(data, start_offset=offset, end_offset=len(data), node=node,
-                                    epoch_keys=epoch_keys, after_seq=after_seq)
+                                    epoch_keys=keys, after_seq=after_seq)
     if stray is not None:
         raise JournalCorruptError(
             segment=path.name, offset=offset, seq=after_seq + 1,

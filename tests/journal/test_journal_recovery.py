@@ -9,7 +9,9 @@ possibly followed by zeros (blocks allocated, data never written) or garbage.
 from __future__ import annotations
 
 import hashlib
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -222,3 +224,19 @@ def test_a_journal_whose_creation_never_completed_is_created_again(tmp_path: Pat
         journal.append(100, ["fresh"], monotonic_ns=0, wall_ns=0)
     assert engine_records(directory)[-1][2] == ["fresh"]
     assert verify_journal(directory).is_ok
+
+
+def test_a_last_seal_with_a_good_crc_but_a_bad_signature_is_corruption(tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    write_journal(directory, records=20)
+    segment = segment_paths(directory)[-1]
+    data = segment.read_bytes()
+    last_seal = frames(data)[-1]
+    body = bytearray(last_seal.body)
+    body[-1] ^= 0x01  # the signature's last byte, with the CRC recomputed to match
+    forged = struct.pack("<II", len(body), zlib.crc32(body)) + bytes(body)
+    segment.write_bytes(data[: last_seal.offset] + forged)
+    with pytest.raises(JournalCorruptError, match="signature is bad") as raised:
+        Journal.open(directory, node="alpha", sync=False)
+    assert raised.value.offset == last_seal.offset
+    assert segment.read_bytes() == data[: last_seal.offset] + forged
