@@ -7,6 +7,7 @@ on a busy CI machine, so a test starts this once per namespace instead of one
 
   {"op": "act", "action": "start", "spec": "IPaddr::...", "arp_count": 1, "arp_interval_ms": 0}
      -> {"outcome": "success", "detail": "...", "exit_code": null}
+  {"op": "validate", "spec": SPEC} -> {"outcome": ..., "detail": ...}
   {"op": "sequence", "steps": [["start", SPEC], ["stop", SPEC]], "arp_count": 5, ...}
      -> {"results": [...]}: the steps share one announcement nursery, as in the daemon
   {"op": "keep_announcing", "address": "...", "interface": "eth0", "refresh_ms": 200,
@@ -23,7 +24,7 @@ from typing import Any
 import trio
 
 from engine.config.resources import parse_resource_spec
-from hactl.agents import AgentAction, AgentContext, keep_announcing, run_agent_action
+from hactl.agents import AgentAction, AgentContext, keep_announcing, run_agent_action, validate
 
 
 async def act(command: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +35,11 @@ async def act(command: dict[str, Any]) -> dict[str, Any]:
     action = AgentAction(command["action"])
     result = await run_agent_action(resource, action, timeout_ms=20_000, context=context)
     return {"outcome": result.outcome.value, "detail": result.detail, "exit_code": result.exit_code}
+
+
+async def check(command: dict[str, Any]) -> dict[str, Any]:
+    result = await validate(parse_resource_spec(command["spec"]), AgentContext())
+    return {"outcome": result.outcome.value, "detail": result.detail}
 
 
 async def sequence(command: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +74,8 @@ async def refresh(command: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     for line in sys.stdin:
         command = json.loads(line)
-        handler = {"act": act, "sequence": sequence, "keep_announcing": refresh}[command["op"]]
+        handlers = {"act": act, "validate": check, "sequence": sequence, "keep_announcing": refresh}
+        handler = handlers[command["op"]]
         print(json.dumps(trio.run(handler, command)), flush=True)
 
 

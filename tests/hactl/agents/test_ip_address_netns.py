@@ -151,3 +151,12 @@ def test_ipv6_address_is_added_without_dad_found_from_its_route_and_removed(
     assert master.act("stop", spec)["outcome"] == "success"
     assert address_entry(net, "master", "fd00:18::60") is None
     assert address_entry(net, "master", "fd00:18::10") is not None
+
+
+def test_validate_resolves_the_placement_without_adding(net: Topology, master: AgentDriver) -> None:
+    before = interface_addresses(net, "master")
+    good = master.ask(op="validate", spec="IPaddr::198.18.0.63")
+    assert good == {"outcome": "success", "detail": "would add 198.18.0.63/24 on eth0 label eth0:0"}
+    bad = master.ask(op="validate", spec="IPaddr2::198.19.7.7")
+    assert bad["outcome"] == "not-configured"
+    assert interface_addresses(net, "master") == before

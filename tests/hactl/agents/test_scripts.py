@@ -8,7 +8,15 @@ import pytest
 import trio
 
 from engine.config.model import ScriptResource
-from hactl.agents import AgentAction, AgentContext, AgentOutcome, AgentResult, run_agent_action
+from hactl.agents import (
+    AgentAction,
+    AgentContext,
+    AgentOutcome,
+    AgentResult,
+    default_timeout_ms,
+    run_agent_action,
+    validate,
+)
 from hactl.agents.exit_codes import script_status_outcome
 from tests.hactl.agents.conftest import is_process_alive, write_script
 
@@ -150,3 +158,13 @@ async def test_script_killed_by_a_signal_is_a_failure_that_says_so(context: Agen
         result = await act(context, "suicidal", action)
         assert result.outcome is AgentOutcome.FAILED
         assert "killed by SIGSEGV" in result.detail
+
+
+async def test_validate_and_default_timeouts_for_scripts(context: AgentContext) -> None:
+    write_script(context.init_dir, "httpd", "exit 0\n")
+    assert (await validate(script("httpd"), context)).outcome is AgentOutcome.SUCCESS
+    missing = await validate(script("ghost"), context)
+    assert missing.outcome is AgentOutcome.NOT_INSTALLED
+    assert "ghost" in missing.detail
+    assert await default_timeout_ms(script("httpd"), AgentAction.START, context) == 60_000
+    assert await default_timeout_ms(script("httpd"), AgentAction.MONITOR, context) == 20_000
