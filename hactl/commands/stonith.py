@@ -200,6 +200,7 @@ def run_stonith(words: Sequence[str]) -> int:
     parser = _parser()
     handler = _EchoHandler()
     device_logger = logging.getLogger("hactl.stonith")
+    level_before = device_logger.level
     try:
         options = parser.parse_intermixed_args(list(words))
         handler.setLevel(logging.DEBUG if options.is_verbose else
@@ -219,6 +220,7 @@ def run_stonith(words: Sequence[str]) -> int:
     finally:
         device_logger.removeHandler(handler)
         device_logger.propagate = True
+        device_logger.setLevel(level_before)
 
 
 def run_confirm(words: Sequence[str]) -> int:
