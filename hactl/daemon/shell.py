@@ -150,6 +150,7 @@ class Shell:
     started_ms: int = field(default_factory=monotonic_ms)
     holders: dict[str, str | None] = field(default_factory=dict)
     last_failover: dict[str, object] | None = None
+    sent_status_version: int = -1  # the newest status version already sent (and durable)
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -189,14 +190,30 @@ class Shell:
                             wall_ns=time.time_ns())  # fmt: skip
         self.state, commands = step(self.state, event)
         self._note_holder_changes()
-        if any(not isinstance(command, _QUIET_COMMANDS) for command in commands) or not (
-            isinstance(event, HeartbeatReceived | TimeAdvanced | PingResultReceived)
-        ):
+        if self._is_commit_needed(event, commands):
             await self.commit()
         else:
             self.commit_wanted.set()
         for command in commands:
             await self._carry_out(command)
+
+    def _is_commit_needed(self, event: Event, commands: tuple[Command, ...]) -> bool:
+        """Whether a command acts on something not yet durable (raft: persist, then send).
+
+        A heartbeat repeating a status version that already went out authorizes nothing
+        new (the records behind that version were committed before its first send), so
+        the steady keepalive costs a group commit, not a synchronous one per heartbeat.
+        """
+        if not isinstance(event, HeartbeatReceived | TimeAdvanced | PingResultReceived):
+            return True
+        for command in commands:
+            if isinstance(command, _QUIET_COMMANDS):
+                continue
+            if (isinstance(command, SendHeartbeat)
+                    and command.payload.status_version <= self.sent_status_version):
+                continue  # fmt: skip
+            return True
+        return False
 
     def _note_holder_changes(self) -> None:
         """Remember the last time a group changed hands, for `hactl status`."""
@@ -300,6 +317,8 @@ class Shell:
     async def _carry_out(self, command: Command) -> None:
         match command:
             case SendHeartbeat():
+                self.sent_status_version = max(self.sent_status_version,
+                                               command.payload.status_version)  # fmt: skip
                 seal = self.journal.latest_seal().to_bytes()
                 await self.transport.send(kind=STATUS_KIND, body=status_body(command.payload),
                                           destination=None, seal=seal)  # fmt: skip
