@@ -1,0 +1,472 @@
+"""Find the incidents in one node's trace and build each one's causal chain.
+
+Theory of operation: the detector walks the trace once. A trigger opens an incident (an
+alert such as NODE_DEAD, an admin command, a peer's standby request, a resource failure,
+or an unrequested resource action); everything the node then did (fences, stops, starts,
+messages) joins it, and it closes at the first step after which nothing is in flight (no
+resource action, no fence, no failed fence awaiting its retry). Triggers met while an
+incident is open join it, so "dead -> fence -> takeover -> start failed" is one story. A
+daemon restart closes an open incident as unfinished. Before a failover the chain is
+prefixed with the context that explains it: each link's last heartbeat and the late-
+heartbeat and dead-link warnings in the silence before the deadline.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field, replace
+
+from engine.core.commands import (
+    AlertKind,
+    FenceNode,
+    LogLevel,
+    LogMessage,
+    RaiseAlert,
+    RunResourceAction,
+    SelfFence,
+    SendControlMessage,
+)
+from engine.core.events import (
+    AdminAction,
+    AdminCommandReceived,
+    ControlMessageReceived,
+    FenceCompleted,
+    NodeStarted,
+    ResourceAction,
+    ResourceActionCompleted,
+    ShutdownRequested,
+)
+from engine.core.messages import ControlKind
+from hactl.postmortem.chain import ChainStep, Incident, IncidentKind, StepCategory
+from hactl.postmortem.classify import Evidence, classify
+from hactl.postmortem.trace import NodeTrace, TraceEntry
+
+RECENT_WARNINGS_MAX = 64
+QUIET_ACTIONS = (ResourceAction.MONITOR, ResourceAction.PROBE)
+RECENTLY_RETURNED_MS = 120_000  # a release this soon after a peer returned is a failback
+
+
+@dataclass(slots=True, kw_only=True)
+class _Open:
+    kind: IncidentKind
+    subject: str | None
+    generation: int
+    trigger: TraceEntry
+    steps: list[ChainStep] = field(default_factory=list)
+    alerts: set[AlertKind] = field(default_factory=set)
+    admin: str | None = None
+    requested_by: str | None = None
+    released_by: str | None = None  # the peer whose RELEASE_DONE let this node start
+    failed_action: str | None = None
+    unusual: list[str] = field(default_factory=list)
+    kinds_seen: list[IncidentKind] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class _Detector:
+    trace: NodeTrace
+    incidents: list[Incident] = field(default_factory=list)
+    open: _Open | None = None
+    pending: dict[tuple[int, int], tuple[RunResourceAction, int]] = field(default_factory=dict)
+    step_of_action: dict[tuple[int, int], int] = field(default_factory=dict)
+    fences_in_flight: dict[str, int] = field(default_factory=dict)  # target -> step index
+    fence_failed: set[str] = field(default_factory=set)
+    returned_at_ms: dict[str, int] = field(default_factory=dict)
+    recent: collections.deque[ChainStep] = field(
+        default_factory=lambda: collections.deque(maxlen=RECENT_WARNINGS_MAX))
+    link_losses: list[tuple[ChainStep, str, TraceEntry]] = field(default_factory=list)
+    late_warning_count: collections.Counter[str] = field(default_factory=collections.Counter)
+    generation: int = 0
+    is_booting: bool = True  # until the first incident of the run closes
+    seen_peers: set[str] = field(default_factory=set)
+    run_started_ms: int = 0
+    last_release: tuple[str, int] | None = None  # (peer, now_ms) of its latest RELEASE_DONE
+    released_by: str | None = None
+
+    # ---- the walk ----------------------------------------------------------------------
+
+    def feed(self, entry: TraceEntry) -> None:
+        self._flush_link_losses(entry)
+        if isinstance(entry.event, NodeStarted):
+            self._close(entry, is_finished=False)
+            self._new_run(entry)
+        self._event_steps(entry)
+        for command in entry.commands:
+            self._command(entry, command)
+        if self.open is not None and self._is_settled():
+            self._close(entry, is_finished=True)
+
+    def finish(self) -> list[Incident]:
+        self._flush_link_losses(None)
+        if self.open is not None:
+            self._close(self.trace.entries[-1] if self.trace.entries else None,
+                        is_finished=False)
+        return self.incidents
+
+    def _new_run(self, entry: TraceEntry) -> None:
+        self.generation = entry.generation
+        self.run_started_ms = entry.now_ms
+        self.last_release = None
+        self.pending.clear()
+        self.step_of_action.clear()
+        self.fences_in_flight.clear()
+        self.fence_failed.clear()
+        self.seen_peers.clear()
+        self.returned_at_ms.clear()
+        self.is_booting = True
+
+    # ---- events ------------------------------------------------------------------------
+
+    def _event_steps(self, entry: TraceEntry) -> None:
+        event = entry.event
+        match event:
+            case AdminCommandReceived() if event.action is not AdminAction.RELOAD:
+                who = f"{event.action.value} {event.scope.value} by uid {event.uid} pid {event.pid}"
+                kind = {AdminAction.STANDBY: IncidentKind.STANDBY,
+                        AdminAction.TAKEOVER: IncidentKind.TAKEOVER}.get(
+                            event.action, IncidentKind.SHUTDOWN)  # fmt: skip
+                opened = self._trigger(entry, kind, None)
+                opened.admin = opened.admin or who
+                self._add(entry, StepCategory.ADMIN, f"admin request: {who}")
+            case ShutdownRequested():
+                opened = self._trigger(entry, IncidentKind.SHUTDOWN, None)
+                opened.admin = opened.admin or "shutdown requested by signal"
+                self._add(entry, StepCategory.ADMIN, "shutdown requested by signal (SIGTERM)")
+            case ControlMessageReceived() if event.message.kind is not ControlKind.ACK:
+                self._control_received(entry, event)
+            case ResourceActionCompleted():
+                self._action_completed(entry, event)
+            case FenceCompleted():
+                self._fence_completed(entry, event)
+            case _:
+                pass
+
+    def _control_received(self, entry: TraceEntry, event: ControlMessageReceived) -> None:
+        message = event.message
+        groups = f" [{', '.join(message.groups)}]" if message.groups else ""
+        text = f"{message.kind.value.replace('_', ' ')} from {event.from_node}{groups}"
+        if message.kind is ControlKind.RELEASE_DONE:
+            self.last_release = (event.from_node, entry.now_ms)
+        if message.kind is ControlKind.STANDBY_REQUEST and self.open is None:
+            opened = self._trigger(entry, IncidentKind.STANDBY, event.from_node)
+            opened.requested_by = event.from_node
+        if self.open is not None:
+            self._add(entry, StepCategory.MESSAGE, text)
+
+    def _action_completed(self, entry: TraceEntry, event: ResourceActionCompleted) -> None:
+        key = (self.generation, event.action_id)
+        issued = self.pending.pop(key, None)
+        index = self.step_of_action.pop(key, None)
+        if issued is None or (event.action in QUIET_ACTIONS and event.outcome.value == "success"):
+            return
+        is_ok = event.outcome.value in ("success", "not_running") and (
+            event.outcome.value == "success" or event.action is not ResourceAction.START)
+        if not is_ok and self.open is None:
+            self._trigger(entry, IncidentKind.RESOURCE_FAILURE, None)
+        if self.open is None:
+            return
+        if index is not None and index < len(self.open.steps):
+            step = self.open.steps[index]
+            self.open.steps[index] = replace(
+                step, duration_ms=event.duration_ms, exit_code=event.exit_code,
+                outcome=event.outcome.value, output=event.output_excerpt.strip())  # fmt: skip
+        else:
+            self._add(entry, _action_category(event.action),
+                      f"{event.action.value} {event.resource_id} ({event.group})",
+                      duration_ms=event.duration_ms, exit_code=event.exit_code,
+                      outcome=event.outcome.value, output=event.output_excerpt.strip())
+        timeout_ms = issued[0].timeout_ms
+        if timeout_ms and event.duration_ms * 2 > timeout_ms:
+            self.open.unusual.append(f"slow agent: {event.action.value} {event.resource_id} took "
+                                     f"{event.duration_ms} ms of its {timeout_ms} ms timeout")
+        if not is_ok:
+            self.open.failed_action = (f"{event.action.value} of {event.resource_id} "
+                                       f"{event.outcome.value} (exit {event.exit_code})")
+
+    def _fence_completed(self, entry: TraceEntry, event: FenceCompleted) -> None:
+        index = self.fences_in_flight.pop(event.target, None)
+        if event.is_success:
+            self.fence_failed.discard(event.target)
+        else:
+            self.fence_failed.add(event.target)
+        if self.open is None:
+            return
+        result = "succeeded" if event.is_success else f"failed: {event.detail}"
+        if index is not None and index < len(self.open.steps):
+            step = self.open.steps[index]
+            self.open.steps[index] = replace(
+                step, text=f"{step.text}; device {event.device} {result}",
+                duration_ms=event.duration_ms, outcome="success" if event.is_success else "failed")
+        if not event.is_success:
+            self.open.unusual.append(f"fence of {event.target} via {event.device} failed: "
+                                     f"{event.detail} (retried)")
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _command(self, entry: TraceEntry, command: object) -> None:
+        match command:
+            case RaiseAlert():
+                self._alert(entry, command)
+            case LogMessage():
+                self._log(entry, command)
+            case RunResourceAction():
+                self._action_issued(entry, command)
+            case FenceNode():
+                opened = self._trigger(entry, IncidentKind.FENCE, command.target)
+                self.fences_in_flight[command.target] = len(opened.steps)
+                self._add(entry, StepCategory.FENCE,
+                          f"fence {command.target} ordered ({command.reason})")
+            case SelfFence():
+                opened = self._trigger(entry, IncidentKind.RESOURCE_FAILURE, None)
+                opened.unusual.append(f"self-fence ordered: {command.reason}")
+                self._add(entry, StepCategory.FENCE, f"self-fence ordered: {command.reason}")
+            case SendControlMessage() if self.open is not None:
+                message = command.message
+                if message.kind is not ControlKind.ACK:
+                    groups = f" [{', '.join(message.groups)}]" if message.groups else ""
+                    self._add(entry, StepCategory.MESSAGE,
+                              f"{message.kind.value.replace('_', ' ')} to {command.to_node}"
+                              f"{groups} (#{command.message_id})")
+            case _:
+                pass
+
+    def _alert(self, entry: TraceEntry, command: RaiseAlert) -> None:
+        alert = command.alert
+        subject = _subject_of(command.message)
+        match alert:
+            case AlertKind.NODE_DEAD:
+                opened = self._trigger(entry, IncidentKind.FAILOVER, subject)
+                if opened.subject is None:
+                    opened.subject = subject
+                self._prepend_silence(opened, entry, subject)
+                self._add(entry, StepCategory.DEAD, f"deadtime expired: {command.message}")
+            case AlertKind.PARTITION_CONFLICT | AlertKind.RETURNING_AFTER_PARTITION:
+                self._trigger(entry, IncidentKind.SPLIT_BRAIN, subject)
+                if subject is not None:
+                    self.returned_at_ms[subject] = entry.now_ms
+                self._add(entry, StepCategory.ALERT, command.message)
+            case AlertKind.START_FAILED | AlertKind.STOP_FAILED | AlertKind.MONITOR_FAILED:
+                opened = self._trigger(entry, IncidentKind.RESOURCE_FAILURE, None)
+                opened.failed_action = opened.failed_action or command.message
+                self._add(entry, StepCategory.ALERT, command.message)
+            case AlertKind.PEER_RESTARTED:
+                if subject is not None:
+                    self.returned_at_ms[subject] = entry.now_ms
+                if self.open is not None:
+                    self._add(entry, StepCategory.NODE, command.message)
+            case AlertKind.QUORUM_LOST | AlertKind.QUORUM_REGAINED:
+                if self.open is not None:
+                    self._add(entry, StepCategory.QUORUM, command.message)
+            case _:
+                if self.open is not None:
+                    category = StepCategory.FENCE if alert in (
+                        AlertKind.NODE_FENCED, AlertKind.FENCE_FAILED) else StepCategory.ALERT
+                    self._add(entry, category, command.message)
+        if self.open is not None:
+            self.open.alerts.add(alert)
+
+    def _log(self, entry: TraceEntry, command: LogMessage) -> None:
+        message = command.message
+        if command.level is LogLevel.WARNING and (
+                message.startswith("late heartbeat") or message.startswith("link ")):
+            step = _step(entry, StepCategory.WARNING, message)
+            self.recent.append(step)
+            subject = message.rsplit(" ", 1)[-1] if message.startswith("link ") else None
+            if message.startswith("late heartbeat"):
+                subject = _subject_of(message.removeprefix("late heartbeat: "))
+                if subject is not None:
+                    self.late_warning_count[subject] += 1
+            elif subject is not None:
+                subject = message.split(" to ", 1)[-1].split(" ", 1)[0]
+                self.link_losses.append((step, subject, entry))
+            if self.open is not None:
+                self.open.steps.append(step)
+            return
+        if message.startswith("node ") and " is up" in message:
+            subject = _subject_of(message)
+            if subject is not None and subject in self.seen_peers:
+                self.returned_at_ms[subject] = entry.now_ms  # back after death or leaving
+            elif subject is not None:
+                self.seen_peers.add(subject)
+        if self.open is None:
+            return
+        if message.startswith("group ") and message.endswith(("running here", "stopped here")):
+            self._add(entry, StepCategory.SERVICE, message)
+        elif message.startswith(("releasing group", "node ", "standby", "takeover", "clean")):
+            self._add(entry, StepCategory.NODE, message)
+
+    def _action_issued(self, entry: TraceEntry, command: RunResourceAction) -> None:
+        key = (self.generation, command.action_id)
+        self.pending[key] = (command, entry.now_ms)
+        if command.action in QUIET_ACTIONS:
+            return
+        if self.open is None:
+            self.released_by = None
+            kind, subject = self._unrequested_kind(entry, command)
+            opened = self._trigger(entry, kind, subject)
+            opened.released_by = self.released_by
+        assert self.open is not None
+        self.step_of_action[key] = len(self.open.steps)
+        self._add(entry, _action_category(command.action),
+                  f"{command.action.value} {command.resource_id} ({command.group})"
+                  f"{_announcement(command)}")
+
+    def _unrequested_kind(self, entry: TraceEntry, command: RunResourceAction
+                          ) -> tuple[IncidentKind, str | None]:
+        recent = [name for name, at_ms in self.returned_at_ms.items()
+                  if entry.now_ms - at_ms <= RECENTLY_RETURNED_MS]  # fmt: skip
+        if recent:
+            return IncidentKind.FAILBACK, recent[-1]
+        config = self.trace.configs.get(self.generation)
+        initdead_ms = config.timings.initdead.value_ms if config is not None else 0
+        is_just_started = entry.now_ms - self.run_started_ms <= initdead_ms
+        released = self.last_release
+        if released is not None and entry.now_ms - released[1] <= initdead_ms:
+            self.released_by = released[0]
+            kind = IncidentKind.FAILBACK if is_just_started else IncidentKind.TAKEOVER
+            return kind, released[0]
+        if self.is_booting or is_just_started:
+            return IncidentKind.STARTUP, None
+        if command.action is ResourceAction.STOP:
+            return IncidentKind.STANDBY, None
+        return IncidentKind.TAKEOVER, None
+
+    # ---- opening and closing -----------------------------------------------------------
+
+    def _trigger(self, entry: TraceEntry, kind: IncidentKind, subject: str | None) -> _Open:
+        if self.open is None:
+            self.open = _Open(kind=kind, subject=subject, generation=entry.generation,
+                              trigger=entry)
+        elif kind is not self.open.kind and _outranks(kind, self.open.kind):
+            self.open.kinds_seen.append(self.open.kind)
+            self.open.kind = kind
+            self.open.subject = self.open.subject or subject
+        elif kind is not self.open.kind:
+            self.open.kinds_seen.append(kind)
+        return self.open
+
+    def _add(self, entry: TraceEntry, category: StepCategory, text: str, **fields: object) -> None:
+        assert self.open is not None
+        self.open.steps.append(_step(entry, category, text, **fields))
+
+    def _is_settled(self) -> bool:
+        busy = any(command.action not in QUIET_ACTIONS for command, _ in self.pending.values())
+        return not busy and not self.fences_in_flight and not self.fence_failed
+
+    def _prepend_silence(self, opened: _Open, entry: TraceEntry, subject: str | None) -> None:
+        if subject is None:
+            return
+        for link, series in sorted(self.trace.series_for(entry.generation, subject).items()):
+            if not series.now_ms:
+                continue
+            last = series.now_ms[-1]
+            position = len(series.now_ms) - 1
+            while position > 0 and series.now_ms[position] > entry.now_ms:
+                position -= 1
+            last = series.now_ms[position]
+            opened.steps.append(ChainStep(
+                node=entry.node, seq=series.seqs[position], at_ms=last,
+                wall_ms=series.wall_ms[position], category=StepCategory.HEARTBEAT,
+                text=f"last heartbeat from {subject} on {link} "
+                     f"({entry.now_ms - last} ms before the dead declaration)"))
+        opened.steps.extend(step for step in self.recent if subject in step.text
+                            and step not in opened.steps)
+        self.link_losses = [loss for loss in self.link_losses if loss[1] != subject]
+
+    def _flush_link_losses(self, entry: TraceEntry | None) -> None:
+        """A dead link whose node was not declared dead within deadtime is its own incident."""
+        kept = []
+        for step, subject, origin in self.link_losses:
+            config = self.trace.configs.get(origin.generation)
+            deadtime_ms = config.timings.deadtime.value_ms if config is not None else 0
+            if entry is not None and entry.now_ms - step.at_ms <= deadtime_ms \
+                    and entry.generation == origin.generation:
+                kept.append((step, subject, origin))
+                continue
+            if self.open is None:
+                self.open = _Open(kind=IncidentKind.LINK_LOST, subject=subject,
+                                  generation=origin.generation, trigger=origin)
+                self.open.steps.append(step)
+                self._close(origin, is_finished=True)
+        self.link_losses = kept
+
+    def _close(self, entry: TraceEntry | None, *, is_finished: bool) -> None:
+        opened = self.open
+        if opened is None:
+            return
+        self.open = None
+        self.is_booting = False
+        last = entry if entry is not None else opened.trigger
+        self.incidents.append(_build(self.trace, opened, last, is_finished,
+                                     self.late_warning_count[opened.subject or ""]))
+
+
+_RANK = {IncidentKind.SPLIT_BRAIN: 5, IncidentKind.FAILOVER: 4, IncidentKind.FENCE: 3,
+         IncidentKind.RESOURCE_FAILURE: 2}  # fmt: skip
+
+
+def _outranks(kind: IncidentKind, current: IncidentKind) -> bool:
+    return _RANK.get(kind, 0) > _RANK.get(current, 0)
+
+
+def _action_category(action: ResourceAction) -> StepCategory:
+    return StepCategory.RELEASE if action is ResourceAction.STOP else StepCategory.ACQUIRE
+
+
+def _announcement(command: RunResourceAction) -> str:
+    is_address = command.resource_id.split("::", 1)[0] in ("IPaddr", "IPaddr2", "IPv6addr")
+    if command.action is ResourceAction.START and is_address:
+        return ": add the address, then gratuitous ARP / unsolicited NA"
+    return ""
+
+
+def _step(entry: TraceEntry, category: StepCategory, text: str, **fields: object) -> ChainStep:
+    return ChainStep(node=entry.node, seq=entry.record.seq, at_ms=entry.now_ms,
+                     wall_ms=entry.wall_ms, category=category, text=text,
+                     **fields)  # type: ignore[arg-type]
+
+
+def _subject_of(message: str) -> str | None:
+    """The node named by an engine message that starts `node NAME ...`."""
+    words = message.split()
+    if len(words) >= 2 and words[0] == "node":
+        return words[1].rstrip(":,")
+    return None
+
+
+def _build(trace: NodeTrace, opened: _Open, last: TraceEntry, is_finished: bool,
+           late_warning_count: int) -> Incident:
+    from hactl.postmortem.outage import estimate_outage
+
+    steps = tuple(sorted(opened.steps, key=lambda step: (step.at_ms, step.seq)))
+    config = trace.configs.get(opened.generation)
+    evidence = Evidence.gather(trace, opened.kind, opened.subject, opened.generation, steps,
+                               config=config, alerts=frozenset(opened.alerts),
+                               admin=opened.admin, requested_by=opened.requested_by,
+                               released_by=opened.released_by,
+                               failed_action=opened.failed_action,
+                               late_warning_count=late_warning_count,
+                               unusual=tuple(opened.unusual))  # fmt: skip
+    cause, hints, unusual = classify(evidence)
+    outage = estimate_outage(opened.kind, steps, evidence)
+    started = steps[0] if steps else None
+    started_ms = min(opened.trigger.now_ms, started.at_ms if started else opened.trigger.now_ms)
+    started_wall_ms = min(opened.trigger.wall_ms,
+                          started.wall_ms if started else opened.trigger.wall_ms)
+    ended_ms = max([last.now_ms, *(step.at_ms + (step.duration_ms or 0) for step in steps)])
+    ended_wall_ms = max([last.wall_ms, *(step.wall_ms + (step.duration_ms or 0) for step in steps)])
+    return Incident(kind=opened.kind, node=trace.node, subject=opened.subject,
+                    generation=opened.generation, started_ms=started_ms, ended_ms=ended_ms,
+                    started_wall_ms=started_wall_ms, ended_wall_ms=ended_wall_ms, steps=steps,
+                    cause=cause, hints=hints, unusual=unusual, outage_ms=outage.outage_ms,
+                    outage_from_wall_ms=outage.from_wall_ms, outage_to_wall_ms=outage.to_wall_ms,
+                    outage_basis=outage.basis, is_finished=is_finished,
+                    is_false_failover=opened.kind is IncidentKind.FAILOVER
+                    and evidence.is_subject_heard_again)  # fmt: skip
+
+
+def find_incidents(trace: NodeTrace) -> list[Incident]:
+    detector = _Detector(trace=trace)
+    for entry in trace.entries:
+        detector.feed(entry)
+    return detector.finish()
