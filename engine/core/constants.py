@@ -7,3 +7,4 @@ STOP_RETRY_INTERVAL_MS = 1_000
 STOP_RETRY_LIMIT = 10  # failed stops retried this many times, then the node self-fences
 ACTION_TIMEOUT_MS = 120_000  # start/stop/status of a v1 resource (Heartbeat had no limit)
 STATUS_TIMEOUT_MS = 30_000
+PING_SETTLE_KEEPALIVES = 2  # a lower ping count must last this long before groups move

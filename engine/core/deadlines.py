@@ -8,7 +8,7 @@ sleeps until this time or until a packet or result arrives, then feeds `TimeAdva
 from __future__ import annotations
 
 from engine.core.messages import NodePhase
-from engine.core.pings import target_deadline_ms
+from engine.core.pings import ping_disparity_deadline_ms, target_deadline_ms
 from engine.core.state import GroupPhase, NodeState, PeerStatus
 
 
@@ -38,6 +38,9 @@ def next_deadline(state: NodeState) -> int | None:
     for target in state.ping_targets:
         if target.is_up:
             times.append(target_deadline_ms(state, target))
+    disparity_ms = ping_disparity_deadline_ms(state)
+    if disparity_ms is not None:
+        times.append(disparity_ms)
     times.extend(item.next_send_ms for item in state.outgoing)
     for run in state.groups.values():
         if run.stop_retry_ms is not None:

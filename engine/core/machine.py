@@ -34,7 +34,12 @@ from engine.core.lifecycle import admin_command, begin_shutdown, boot, reload_co
 from engine.core.members import build_payload
 from engine.core.membership import expire_peers, finish_boot_if_ready, receive_heartbeat
 from engine.core.messages import NodePhase
-from engine.core.pings import expire_ping_targets, ping_answered, send_pings_due
+from engine.core.pings import (
+    expire_ping_targets,
+    ping_answered,
+    send_pings_due,
+    settle_ping_disparity,
+)
 from engine.core.reconcile import reconcile
 from engine.core.state import NodeState
 
@@ -130,6 +135,7 @@ def _expire_timers(state: NodeState, fx: Effects) -> NodeState:
     state = expire_fence_retries(state, fx)
     if state.ping_targets:
         state = expire_ping_targets(state, fx)
+        state = settle_ping_disparity(state, fx)
         state = send_pings_due(state, fx)
     if state.outgoing:
         state = retransmit_due(state, fx)

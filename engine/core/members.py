@@ -34,6 +34,24 @@ def live_count(state: NodeState) -> int:
     return 1 + len(live_peer_names(state))
 
 
+def best_peer_ping_count(state: NodeState) -> int | None:
+    counts = [
+        peer.payload.ping_reachable_count
+        for peer in state.peers.values()
+        if peer.status is PeerStatus.UP and peer.payload is not None
+    ]
+    return max(counts) if counts else None
+
+
+def placement_ping_count(state: NodeState) -> int:
+    """This node's ping count as placement sees it: a loss that the peers may share (their
+    news has not arrived yet) counts only once it has lasted PING_SETTLE_KEEPALIVES."""
+    count = ping_reachable_count(state)
+    if state.ping_disparity_since_ms is None or state.is_ping_disparity_settled:
+        return count
+    return max(count, best_peer_ping_count(state) or 0)
+
+
 def member_views(state: NodeState) -> tuple[MemberView, ...]:
     """Every live member, this node first."""
     views = [
@@ -44,7 +62,7 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
             occupied=local_occupied(state),
             declined=state.declined_groups,
             failed=state.failed_groups,
-            ping_reachable_count=ping_reachable_count(state),
+            ping_reachable_count=placement_ping_count(state),
         )
     ]
     for peer in state.peers.values():

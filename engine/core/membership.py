@@ -9,9 +9,9 @@ it was cut off, not down ("returning after partition").
 When a peer is declared dead the engine records which groups it may still hold
 (`suspect_groups`): what it last reported occupying, plus every group no live member
 occupies, since it may have started one after its last heartbeat reached us. Those groups
-are not started here until the peer is fenced (or, without fencing, at once with a "shared
-data unprotected" alert). A peer that left cleanly, or that only ever could have held
-groups that live members hold, needs no fencing.
+are not started here until the peer is fenced (or, without fencing, when one is started,
+with a "shared data unprotected" alert; see reconcile.py). A peer that left cleanly, or
+that only ever could have held groups that live members hold, needs no fencing.
 """
 
 from __future__ import annotations
@@ -184,16 +184,8 @@ def _expire_links(
 
 def declare_dead(state: NodeState, peer: PeerState, fx: Effects, *, reason: str) -> NodeState:
     assert peer.status in (PeerStatus.UP, PeerStatus.INIT)
-    config = state.require_config()
     suspects = _suspect_groups(state, peer)
     fx.alert(AlertKind.NODE_DEAD, f"node {peer.name} is dead: {reason}")
-    if suspects and not config.is_fencing_configured:
-        fx.alert(
-            AlertKind.SHARED_DATA_UNPROTECTED,
-            f"no STONITH device: taking over from {peer.name} without fencing it "
-            f"(it may still hold {', '.join(sorted(suspects))}); shared data is unprotected",
-        )
-        suspects = frozenset()
     links = {link: replace(ls, status=LinkStatus.DEAD) for link, ls in peer.links.items()}
     dead = replace(
         peer,

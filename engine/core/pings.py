@@ -12,8 +12,10 @@ from dataclasses import replace
 
 from engine.config.model import ClusterConfig
 from engine.core.commands import LogLevel, SendPing
+from engine.core.constants import PING_SETTLE_KEEPALIVES
 from engine.core.effects import Effects
 from engine.core.events import PingResultReceived
+from engine.core.members import best_peer_ping_count, ping_reachable_count
 from engine.core.state import NodeState, PingTarget
 
 
@@ -74,3 +76,35 @@ def send_pings_due(state: NodeState, fx: Effects) -> NodeState:
 def _next_period(previous_ms: int, period_ms: int, now_ms: int) -> int:
     following_ms = previous_ms + period_ms
     return following_ms if following_ms > now_ms else now_ms + period_ms
+
+
+def ping_settle_ms(state: NodeState) -> int:
+    return PING_SETTLE_KEEPALIVES * state.require_config().timings.keepalive.value_ms
+
+
+def track_ping_disparity(state: NodeState) -> NodeState:
+    """Note when this node starts reaching fewer ping nodes than a live peer (reconcile)."""
+    if not state.ping_targets:
+        return state
+    best_peer = best_peer_ping_count(state)
+    is_behind = best_peer is not None and ping_reachable_count(state) < best_peer
+    if is_behind and state.ping_disparity_since_ms is None:
+        return replace(state, ping_disparity_since_ms=state.now_ms, is_ping_disparity_settled=False)
+    if not is_behind and state.ping_disparity_since_ms is not None:
+        return replace(state, ping_disparity_since_ms=None, is_ping_disparity_settled=False)
+    return state
+
+
+def ping_disparity_deadline_ms(state: NodeState) -> int | None:
+    if state.ping_disparity_since_ms is None or state.is_ping_disparity_settled:
+        return None
+    return state.ping_disparity_since_ms + ping_settle_ms(state)
+
+
+def settle_ping_disparity(state: NodeState, fx: Effects) -> NodeState:
+    deadline_ms = ping_disparity_deadline_ms(state)
+    if deadline_ms is None or deadline_ms > state.now_ms:
+        return state
+    fx.log(LogLevel.WARNING, "this node reaches fewer ping nodes than a peer: giving way")
+    fx.is_dirty = True
+    return replace(state, is_ping_disparity_settled=True)

@@ -19,6 +19,7 @@ from engine.core.fencing import request_fence
 from engine.core.groups import GroupSignal, drive, new_group_run
 from engine.core.members import HOLDING_PHASES, live_count, member_views
 from engine.core.messages import ControlKind, ControlMessage, NodePhase
+from engine.core.pings import track_ping_disparity
 from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerStatus
 
@@ -27,12 +28,18 @@ def reconcile(state: NodeState, fx: Effects) -> NodeState:
     if state.phase not in (NodePhase.ACTIVE, NodePhase.LEAVING):
         return state
     state = _update_quorum(state, fx)
+    state = track_ping_disparity(state)
     members = member_views(state)
     fence_wanted: dict[str, list[str]] = {}
+    unprotected: dict[str, list[str]] = {}
     for name in list(state.groups):
-        state = _reconcile_group(state, state.groups[name], members, fence_wanted, fx)
+        state = _reconcile_group(
+            state, state.groups[name], members, (fence_wanted, unprotected), fx
+        )
     for target, groups in fence_wanted.items():
         state = request_fence(state, target, groups, fx)
+    for target, groups in unprotected.items():
+        state = _take_over_unprotected(state, target, groups, fx)
     if state.phase is NodePhase.LEAVING:
         state = _progress_shutdown(state, fx)
     return state
@@ -57,12 +64,12 @@ def _reconcile_group(
     state: NodeState,
     run: GroupRun,
     members: tuple[MemberView, ...],
-    fence_wanted: dict[str, list[str]],
+    wanted: tuple[dict[str, list[str]], dict[str, list[str]]],
     fx: Effects,
 ) -> NodeState:
     config = state.require_config()
     group = _configured_group(state, run.name)
-    should_hold, may_start = _decide(state, group, run, members, fence_wanted)
+    should_hold, may_start = _decide(state, group, run, members, wanted)
     new_run, signal = drive(
         run, should_hold=should_hold, may_start=may_start, config=config, now_ms=state.now_ms, fx=fx
     )
@@ -95,7 +102,7 @@ def _decide(
     group: ResourceGroup | None,
     run: GroupRun,
     members: tuple[MemberView, ...],
-    fence_wanted: dict[str, list[str]],
+    wanted: tuple[dict[str, list[str]], dict[str, list[str]]],
 ) -> tuple[bool, bool]:
     """(should this node hold the group, may it start it now)."""
     config = state.require_config()
@@ -110,21 +117,52 @@ def _decide(
         return False, False
     if run.phase is not GroupPhase.STOPPED:
         return True, True
-    return True, _is_start_safe(state, group.name, fence_wanted)
+    return True, _is_start_safe(state, group.name, wanted)
 
 
-def _is_start_safe(state: NodeState, name: str, fence_wanted: dict[str, list[str]]) -> bool:
+def _is_start_safe(
+    state: NodeState, name: str, wanted: tuple[dict[str, list[str]], dict[str, list[str]]]
+) -> bool:
+    """No live peer occupies the group and no silent one may hold it unfenced.
+
+    A dead peer that may hold it is fenced first (`wanted[0]` collects the orders); without
+    a fencing device the start goes ahead and the caller raises "shared data unprotected"
+    (`wanted[1]`), as Heartbeat did.
+    """
+    fence_wanted, unprotected = wanted
     is_safe = True
     fencing = state.require_config().is_fencing_configured
+    blockers: list[str] = []
     for peer in state.peers.values():
         if peer.is_live:
             if peer.payload is not None and name in peer.payload.occupied_groups():
                 is_safe = False  # still there: wait for its release
         elif name in peer.suspect_groups:
-            is_safe = False
-            if peer.status is PeerStatus.DEAD and fencing:
+            if peer.status is not PeerStatus.DEAD:
+                is_safe = False  # not heard yet (INIT): wait for initdead
+            elif fencing:
+                is_safe = False
                 fence_wanted.setdefault(peer.name, []).append(name)
+            else:
+                blockers.append(peer.name)
+    if is_safe:
+        for blocker in blockers:
+            unprotected.setdefault(blocker, []).append(name)
     return is_safe
+
+
+def _take_over_unprotected(
+    state: NodeState, target: str, groups: list[str], fx: Effects
+) -> NodeState:
+    fx.alert(
+        AlertKind.SHARED_DATA_UNPROTECTED,
+        f"no STONITH device: starting {', '.join(sorted(groups))} without fencing dead node "
+        f"{target}, which may still hold them; shared data is unprotected",
+    )
+    peers = dict(state.peers)
+    peer = peers[target]
+    peers[target] = replace(peer, suspect_groups=peer.suspect_groups - frozenset(groups))
+    return replace(state, peers=peers)
 
 
 def _note_release(

@@ -140,6 +140,10 @@ class NodeState:
     shutdown_deadline_ms: int | None = None
     is_shutdown_notice_sent: bool = False
     ignored_event_count: int = 0  # events dropped as stale or from unknown nodes
+    # ipfail hysteresis: since when this node reaches fewer ping nodes than a live peer,
+    # and whether that has lasted long enough to give groups away (see placement docs).
+    ping_disparity_since_ms: int | None = None
+    is_ping_disparity_settled: bool = False
 
     @property
     def local_node(self) -> str:

@@ -206,7 +206,27 @@ def test_a_node_that_lost_its_ping_nodes_gives_its_groups_to_a_peer_that_did_not
         node.advance_to(second * KEEPALIVE_MS)
         node.hear("beta", payload(version=2, running=["ip_b"], ping_count=1))
     assert node.state.ping_targets[0].is_up is False
+    # Not at once: the peer's news may be older than a loss both sides share.
+    assert ("stop", "ip_a", "web_a") not in actions(node.commands)
+    for second in range(DEADPING_MS // KEEPALIVE_MS + 2, DEADPING_MS // KEEPALIVE_MS + 5):
+        node.advance_to(second * KEEPALIVE_MS)
+        node.hear("beta", payload(version=2, running=["ip_b"], ping_count=1))
     assert ("stop", "ip_a", "web_a") in actions(node.commands)
+
+
+def test_a_ping_loss_both_nodes_share_moves_nothing() -> None:
+    config = make_config(ping_nodes=["198.18.0.1"])
+    node = booted_pair(config)
+    for second in range(1, DEADPING_MS // KEEPALIVE_MS + 1):
+        node.advance_to(second * KEEPALIVE_MS)
+        node.hear("beta", payload(version=2, running=["ip_b"], ping_count=1))
+    node.advance_to(DEADPING_MS + 100)
+    assert node.state.ping_targets[0].is_up is False
+    node.hear("beta", payload(version=3, running=["ip_b"], ping_count=0))  # beta lost it too
+    for second in range(1, 6):
+        node.advance_to(DEADPING_MS + 100 + second * KEEPALIVE_MS)
+        node.hear("beta", payload(version=3, running=["ip_b"], ping_count=0))
+    assert actions(node.commands) == []
 
 
 def test_when_nobody_reaches_the_ping_nodes_nothing_moves() -> None:
