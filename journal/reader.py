@@ -103,3 +103,14 @@ def _first_seq(path: Path) -> int | None:
         start = file.read(4096)
     header, _problem = decode_segment_header(start, len(start))
     return None if header is None else header.first_seq
+
+
+def journal_node(directory: Path) -> str | None:
+    """The node that wrote the journal in `directory`, from its oldest segment's header."""
+    segments = list_segments(directory)
+    if not segments:
+        return None
+    with open(segments[0][1], "rb") as file:
+        start = file.read(4096)
+    header, _problem = decode_segment_header(start, len(start))
+    return None if header is None else header.node

@@ -27,6 +27,7 @@ import typer
 from journal import JournalError, Record, kinds, read_records, verify_journal
 from journal.inventory import describe_keys
 from journal.keys import fingerprint
+from journal.reader import journal_node
 from journal.verify import VerifyReport
 
 DEFAULT_STATE_DIR = Path("/var/lib/hactl")
@@ -188,15 +189,6 @@ def _parse_kinds(values: list[str]) -> set[int]:
     return parsed
 
 
-def _owner(directory: Path) -> str | None:
-    report_node = None
-    for record in _read(directory):
-        if record.kind == kinds.SEAL and isinstance(record.payload, list):
-            report_node = str(record.payload[1])
-            break
-    return report_node
-
-
 @journal_app.command("show")
 def show(
     since: str | None = typer.Option(None, "--since", help="Only records at or after T."),
@@ -217,7 +209,7 @@ def show(
     since_ns = None if since is None else parse_time_ns(since)
     until_ns = None if until is None else parse_time_ns(until, is_upper_bound=True)
     wanted_node = None if node is None else node.lower()
-    owner = _owner(directory) if wanted_node is not None else None
+    owner = journal_node(directory) if wanted_node is not None else None
     _emit(_filtered(_read(directory), since_ns=since_ns, until_ns=until_ns,
                     kind_numbers=_parse_kinds(kind), node=wanted_node, owner=owner,
                     is_seals_shown=seals), as_json=as_json)

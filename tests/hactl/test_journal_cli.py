@@ -63,6 +63,12 @@ def test_show_filters_by_relative_time_kind_and_node(state_dir: Path) -> None:
     assert _events_shown(stdout) == ["['gamma', 25]", "['gamma', 27]", "['gamma', 29]"]
 
 
+def test_show_for_the_journals_own_node_lists_everything(state_dir: Path) -> None:
+    _code, everything, _ = _invoke("show", "--state-dir", str(state_dir))
+    exit_code, stdout, _ = _invoke("show", "--state-dir", str(state_dir), "--node", "ALPHA")
+    assert exit_code == 0 and stdout == everything
+
+
 def test_show_until_an_iso_time_and_as_json(state_dir: Path) -> None:
     _code, all_json, _ = _invoke("show", "--state-dir", str(state_dir), "--json",
                                  "--kind", str(KIND_TEST_EVENT))
