@@ -105,6 +105,7 @@ class ClusterLab:
     with_fencing: bool = False
     auth_method: str = "sha1"
     extra_environment: dict[str, str] = field(default_factory=dict)
+    media_lines: tuple[str, ...] | None = None  # None: `bcast` on each heartbeat network
     daemons: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     client_probe: subprocess.Popen[bytes] | None = None
 
@@ -158,7 +159,8 @@ class ClusterLab:
             f"keepalive {timings.keepalive}", f"deadtime {timings.deadtime}",
             f"warntime {timings.warntime}", f"initdead {timings.initdead}",
         ]  # fmt: skip
-        lines += [f"bcast {self.net.interface(network)}" for network in self.heartbeat_networks]
+        lines += list(self.media_lines or (f"bcast {self.net.interface(network)}"
+                                           for network in self.heartbeat_networks))  # fmt: skip
         lines.append(f"auto_failback {self.auto_failback}")
         if self.with_fencing:
             lines.append(self._stonith_line())

@@ -7,6 +7,9 @@ journal offline gives the view the node's own `hactl status` reported last.
 from __future__ import annotations
 
 import contextlib
+import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +29,15 @@ def cluster_lab(
     *, networks: tuple[str, ...] = ("main",), heartbeat_networks: tuple[str, ...] = ("main",),
     auto_failback: str = "on", timings: Timings | None = None,
     secrets: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None,
+    media_lines: tuple[str, ...] | None = None, with_fencing: bool = False,
 ) -> Iterator[ClusterLab]:  # fmt: skip
     with topology(("master", "backup"), networks=networks) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-lab-") as base:  # fmt: skip
         lab = ClusterLab(
             net=net, base_dir=Path(base), timings=timings or Timings(),
             auto_failback=auto_failback, heartbeat_networks=heartbeat_networks,
-            extra_environment=extra_environment or {},
+            extra_environment=extra_environment or {}, media_lines=media_lines,
+            with_fencing=with_fencing,
         )  # fmt: skip
         lab.write_configs(secrets=secrets)
         try:
@@ -98,6 +103,14 @@ def _durable_snapshot(lab: ClusterLab, role: str) -> tuple[dict[str, object], in
     return cluster, last_seq
 
 
+def _is_settled(status: dict[str, object] | None) -> bool:
+    if status is None:
+        return True  # a stopped node has nothing in flight
+    cluster = status["cluster"]
+    assert isinstance(cluster, dict)
+    return all(group["local_phase"] in ("running", "stopped") for group in cluster["groups"])
+
+
 def _sealed_seq(lab: ClusterLab, role: str) -> int:
     status = lab.status(role)
     journal = status["journal"] if status is not None else {}
@@ -113,6 +126,8 @@ def check_journals_and_replay(lab: ClusterLab) -> None:
     """
     snapshots = {}
     for role in lab.daemons:
+        wait_for(lambda role=role: _is_settled(lab.status(role)), timeout_s=20,
+                 what=f"{role}'s groups to finish starting or stopping")  # fmt: skip
         snapshot = _durable_snapshot(lab, role)
         if snapshot is not None:
             snapshots[role] = snapshot
@@ -124,3 +139,25 @@ def check_journals_and_replay(lab: ClusterLab) -> None:
     for role, (live, last_seq) in snapshots.items():
         replayed = replayed_view(lab, role, last_seq=last_seq)
         assert replayed == live, f"{role}: replay disagrees with status"
+        assert_cli_replay_agrees(lab, role, live)
+
+
+def _settled(view: dict[str, object]) -> dict[str, object]:
+    """The parts of a view that do not change while a cluster is steady (no clocks)."""
+    members = [
+        {key: value for key, value in member.items() if key != "last_heard_ms"}
+        for member in view["members"]  # type: ignore[attr-defined]
+    ]
+    return {"phase": view["phase"], "is_quorate": view["is_quorate"], "members": members,
+            "groups": view["groups"], "local_node": view["local_node"]}  # fmt: skip
+
+
+def assert_cli_replay_agrees(lab: ClusterLab, role: str, live: dict[str, object]) -> None:
+    """`hactl replay --json` of the whole journal, run as an admin would, agrees too."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "hactl", "replay", "--json", "--state-dir",
+         str(lab.state_dir(role))],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert _settled(json.loads(shown.stdout)) == _settled(live), f"{role}: hactl replay"
