@@ -17,14 +17,16 @@ seals for exactly this reason).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from journal import kinds
 from journal.chain import ChainState, WalkResult, walk_segment
+from journal.entanglement import held_seal_problems
 from journal.framing import GENESIS_PREVIOUS_HEAD, SegmentHeader, decode_segment_header
 from journal.recovery import find_valid_seal_in_tail
 from journal.retention import PruneManifest, check_manifest
+from journal.seal import Seal
 from journal.segments import list_segments
 
 _Fail = Callable[[int, "int | None", str], bool]
@@ -72,12 +74,22 @@ class _Progress:
     problems: list[VerifyProblem] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
     segments: int = 0
+    wanted_seqs: set[int] = dataclasses.field(default_factory=set)
+    sealed_heads: dict[int, bytes] = dataclasses.field(default_factory=dict)
+    pruned_epoch_keys: dict[int, bytes] = dataclasses.field(default_factory=dict)
 
 
 def verify_journal(directory: Path, *, public_key: bytes | None = None,
-                   check_signatures: bool = True) -> VerifyReport:
-    """Verify everything under `directory`; `public_key` is the trusted genesis key."""
-    progress = _Progress()
+                   check_signatures: bool = True,
+                   held_seals: Iterable[Seal] = ()) -> VerifyReport:
+    """Verify everything under `directory`; `public_key` is the trusted genesis key.
+
+    `held_seals` are this node's seals kept elsewhere (see `peer_held_seals`): each must
+    match the head this journal sealed at its seq, which exposes truncation and rewrites
+    that no local check can see.
+    """
+    held = list(held_seals)
+    progress = _Progress(wanted_seqs={seal.seq for seal in held})
     segments = list_segments(directory)
     if not segments:
         progress.problems.append(VerifyProblem(segment=str(directory), offset=0, seq=None,
@@ -91,7 +103,30 @@ def verify_journal(directory: Path, *, public_key: bytes | None = None,
         previous_index = index
     if not progress.problems:
         _verify_start(progress, public_key=public_key, check_signatures=check_signatures)
+    if not progress.problems and held:
+        _check_held(progress, held, segments[-1][1])
     return _report(progress, public_key)
+
+
+def _check_held(progress: _Progress, held: list[Seal], last_segment: Path) -> None:
+    state = progress.state
+    header = progress.first_header
+    assert state is not None and header is not None
+    epoch_keys = dict(progress.pruned_epoch_keys)
+    if state.genesis_public_key is not None:
+        epoch_keys[0] = state.genesis_public_key
+    if state.first_epoch_seen is not None:
+        first = state.first_epoch_seen
+        epoch_keys[first.epoch - 1] = first.previous_public_key
+    epoch_keys.update({a.epoch: a.public_key for a in state.epochs})
+    last_sealed = None if state.last_seal is None else state.last_seal.seq
+    problems, warnings = held_seal_problems(
+        held, node=state.node, sealed_heads=progress.sealed_heads, epoch_keys=epoch_keys,
+        last_sealed_seq=last_sealed, first_seq=header.first_seq)
+    size = last_segment.stat().st_size
+    progress.problems += [VerifyProblem(segment=last_segment.name, offset=size, seq=seq,
+                                        problem=problem) for seq, problem in problems]
+    progress.warnings += warnings
 
 
 def _verify_segment(path: Path, index: int, previous_index: int | None, is_last: bool,
@@ -135,6 +170,13 @@ def _verify_segment(path: Path, index: int, previous_index: int | None, is_last:
                 progress.latest_manifest = PruneManifest.from_payload(payload)
             except (ValueError, AssertionError) as error:
                 progress.manifest_problem = f"malformed prune manifest at seq {seq}: {error}"
+            else:
+                progress.pruned_epoch_keys[0] = progress.latest_manifest.genesis_public_key
+                progress.pruned_epoch_keys.update(
+                    {a.epoch: a.public_key for a in progress.latest_manifest.epochs})
+        elif kind == kinds.SEAL and progress.wanted_seqs and isinstance(payload, list) \
+                and payload[1] in progress.wanted_seqs:
+            progress.sealed_heads[payload[1]] = payload[2]
 
     result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
                           state=state, check_signatures=check_signatures, visitor=visit)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import typer
 
-from journal import JournalError, Record, kinds, read_records, verify_journal
+from journal import JournalError, Record, Seal, kinds, read_records, verify_journal
+from journal.entanglement import peer_held_seals
 from journal.inventory import describe_keys
 from journal.keys import fingerprint
 from journal.reader import journal_node
@@ -267,6 +268,14 @@ def parse_public_key(text: str) -> bytes:
                              param_hint="--key")
 
 
+def _read_peer_seals(peer: Path, node: str) -> list[Seal]:
+    try:
+        return peer_held_seals(peer, node=node)
+    except JournalError as error:
+        typer.echo(f"cannot read the peer journal {peer}: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 def _render_verify_summary(directory: Path, report: VerifyReport) -> list[str]:
     last_seq = "-" if report.last_seq is None else str(report.last_seq)
     pruned = f" ({report.pruned_segments} pruned before them)" if report.pruned_segments else ""
@@ -294,13 +303,19 @@ def _render_verify_summary(directory: Path, report: VerifyReport) -> list[str]:
 def verify(
     key: str | None = typer.Option(None, "--key", help="The trusted genesis public key: 64 "
                                    "hex digits or a file (as printed by `hactl journal keys`)."),
+    peer_journals: list[Path] = typer.Option(
+        [], "--peer-journal", file_okay=False, help="A peer's journal directory: the seals "
+        "of this node it recorded must match (exposes truncation and rewrites); repeatable."),
     state_dir: Path = StateDirOption,
     journal: Path | None = JournalOption,
 ) -> None:
     """Check CRCs, the hash chain, every seal and key rotation; exit 1 naming any break."""
     directory = _journal_directory(state_dir, journal)
     public_key = None if key is None else parse_public_key(key)
-    report = verify_journal(directory, public_key=public_key)
+    node = journal_node(directory)
+    held = [seal for peer in peer_journals
+            for seal in _read_peer_seals(peer, node)] if node is not None else []
+    report = verify_journal(directory, public_key=public_key, held_seals=held)
     if not report.is_ok:
         for problem in report.problems:
             typer.echo(f"BROKEN {problem.describe()}", err=True)
@@ -309,6 +324,9 @@ def verify(
         raise typer.Exit(1)
     for line in _render_verify_summary(directory, report):
         typer.echo(line)
+    if peer_journals:
+        typer.echo(f"  held seals:  {len(held)} seal(s) of {node} recorded by "
+                   f"{len(peer_journals)} peer journal(s) match")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
 

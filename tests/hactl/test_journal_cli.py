@@ -136,6 +136,23 @@ def test_verify_names_segment_offset_and_seq_of_a_break(state_dir: Path) -> None
     assert "bad CRC" in stderr and "verification FAILED" in stderr
 
 
+def test_verify_against_a_peer_journal_that_holds_our_seals(state_dir: Path,
+                                                            tmp_path: Path) -> None:
+    directory = state_dir / "journal"
+    peer_directory = tmp_path / "peer-journal"
+    with Journal.open(directory, node="alpha", sync=False) as alpha, \
+            Journal.open(peer_directory, node="beta", sync=False) as beta:
+        beta.record_peer_seal(alpha.latest_seal(), monotonic_ns=0, wall_ns=0)
+    exit_code, stdout, _ = _invoke("verify", "--journal", str(directory), "--peer-journal",
+                                   str(peer_directory))
+    assert exit_code == 0 and "1 seal(s) of alpha recorded by 1 peer journal(s) match" in stdout
+    segment = segment_paths(directory)[-1]
+    segment.write_bytes(segment.read_bytes()[: frames(segment.read_bytes())[2].end])
+    exit_code, _stdout, stderr = _invoke("verify", "--journal", str(directory),
+                                         "--peer-journal", str(peer_directory))
+    assert exit_code == 1 and "truncated" in stderr
+
+
 def test_export_writes_every_record_with_seq_and_head(state_dir: Path, tmp_path: Path) -> None:
     exit_code, stdout, _ = _invoke("export", "--state-dir", str(state_dir), "--format", "jsonl")
     assert exit_code == 0

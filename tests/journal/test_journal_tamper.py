@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journal import Journal, PeerSealVerdict, VerifyProblem, kinds, verify_journal
+from journal.entanglement import peer_held_seals
 from journal.seal import seal_from_payload, seal_payload, sign_seal
 from journal.testing import SEGMENT_MAGIC_BYTES, Frame, frames, segment_paths, write_journal
 
@@ -271,3 +272,34 @@ def test_a_rewrite_inside_the_current_epoch_is_caught_by_the_seal_a_peer_holds(
                                         public_key=genesis_key)
         assert outcome.verdict is PeerSealVerdict.EQUIVOCATION
         assert outcome.equivocation is not None and outcome.equivocation.is_proven
+    # And verifying against the seals the peer holds names the rewrite.
+    report = verify_journal(directory, held_seals=peer_held_seals(tmp_path / "peer",
+                                                                  node="alpha"))
+    assert not report.is_ok
+    assert "rewritten" in report.problems[0].problem
+    assert report.problems[0].seq == honest_seal.seq
+
+
+def test_a_journal_cut_back_to_an_earlier_seal_is_caught_by_a_held_seal(
+    pristine: Path, tmp_path: Path
+) -> None:
+    directory = _copy(pristine, tmp_path)
+    with Journal.open(directory, node="alpha", sync=False) as journal:
+        held = journal.latest_seal()
+    segment = segment_paths(directory)[-1]
+    seal_frames = [f for f in _record_frames(segment) if msgpack.unpackb(f.body)[1] == kinds.SEAL]
+    segment.write_bytes(segment.read_bytes()[: seal_frames[-3].end])  # a clean cut at a seal
+    assert verify_journal(directory).is_ok  # undetectable locally, by construction
+    report = verify_journal(directory, held_seals=[held])
+    assert not report.is_ok
+    problem = report.problems[0]
+    assert problem.segment == segment.name and problem.seq == held.seq
+    assert "truncated" in problem.problem
+
+
+def test_a_held_seal_that_does_not_verify_is_ignored_with_a_warning(pristine: Path) -> None:
+    with Journal.open(pristine.parent / "other", node="alpha", sync=False) as other:
+        foreign = other.latest_seal()  # same node name, another key: not this journal's
+    report = verify_journal(pristine, held_seals=[foreign])
+    assert report.is_ok
+    assert "does not verify" in report.warnings[0]
