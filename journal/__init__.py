@@ -15,14 +15,16 @@ Public API::
 
     read_records(directory, since_seq=0) -> Iterator[Record]
         # Record(seq, kind, monotonic_ns, wall_ns, payload, head)
-    verify_journal(directory, public_key=None) -> VerifyReport
+    verify_journal(directory, public_key=None, held_seals=()) -> VerifyReport
         # .is_ok, .problems[VerifyProblem(segment, offset, seq, problem)], counts, times
+    peer_held_seals(peer_directory, node="alpha") -> list[Seal]   # for held_seals
 
 Kinds 0..99 are the journal's own (`journal.kinds`); the engine registers names and
 summaries for its kinds (>= 100) with `journal.kinds.register_kind_names`.
 The on-disk format, recovery rules and key epochs are specified in docs/journal.md.
 """
 
+from journal.entanglement import peer_held_seals
 from journal.errors import (
     JournalClosedError,
     JournalCorruptError,
@@ -56,6 +58,7 @@ __all__ = [
     "Seal",
     "VerifyProblem",
     "VerifyReport",
+    "peer_held_seals",
     "read_records",
     "register_kind_names",
     "verify_journal",
