@@ -12,7 +12,7 @@ honoured: the sort then takes the earliest blocked record and counts the violati
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hactl.postmortem.causality import CausalEdge, causal_edges
@@ -20,7 +20,7 @@ from hactl.postmortem.clocks import ClockEstimate, estimate_clocks
 from hactl.postmortem.equivocation import EquivocationFinding, find_equivocations
 from hactl.postmortem.sources import NodeJournal
 from hactl.postmortem.trace import NodeTrace, trace_node
-from journal import Record
+from journal import FIRST_ENGINE_KIND, Record
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,19 +54,36 @@ def merge_journals(journals: Sequence[NodeJournal],
     by_node = {journal.node: journal for journal in journals}
     traces = traces if traces is not None else {j.node: trace_node(j) for j in journals}
     edges = causal_edges(by_node, traces)
-    wall_of = {(node, record.seq): record.wall_ns // 1_000_000
-               for node, journal in by_node.items() for record in journal.records}  # fmt: skip
+    wall_of = record_times(journals)
     nodes = tuple(journal.node for journal in journals)
     clocks = estimate_clocks(nodes, edges, wall_of)
-    records, broken = _order(by_node, edges, clocks)
+    records, broken = _order(by_node, edges, clocks, wall_of)
     return MergedTimeline(nodes=nodes, records=tuple(records), clocks=clocks,
                           edges=tuple(edges), equivocations=tuple(find_equivocations(by_node)),
                           problems={j.node: j.problems() for j in journals},
                           broken_edge_count=broken)  # fmt: skip
 
 
+def record_times(journals: Sequence[NodeJournal]) -> dict[tuple[str, int], int]:
+    """Wall milliseconds of every record. The journal's own records written without a time
+    (seals; a simulator's creation record) take their predecessor's time (the first ones
+    their successor's), so they sort with the records they belong to."""
+    times: dict[tuple[str, int], int] = {}
+    for journal in journals:
+        known: list[int | None] = [
+            None if record.kind < FIRST_ENGINE_KIND and record.wall_ns == 0
+            else record.wall_ns // 1_000_000 for record in journal.records]  # fmt: skip
+        first = next((value for value in known if value is not None), 0)
+        previous = first
+        for record, value in zip(journal.records, known, strict=True):
+            previous = value if value is not None else previous
+            times[(journal.node, record.seq)] = previous
+    return times
+
+
 def _order(journals: dict[str, NodeJournal], edges: Sequence[CausalEdge],
-           clocks: dict[str, ClockEstimate]) -> tuple[list[MergedRecord], int]:
+           clocks: dict[str, ClockEstimate], wall_of: dict[tuple[str, int], int]
+           ) -> tuple[list[MergedRecord], int]:
     # For each effect record: the highest seq each cause node must have reached first.
     needs: dict[tuple[str, int], dict[str, int]] = {}
     for edge in edges:
@@ -84,7 +101,7 @@ def _order(journals: dict[str, NodeJournal], edges: Sequence[CausalEdge],
             if position[node] >= len(journal.records):
                 continue
             record = journal.records[position[node]]
-            corrected = _corrected(clocks[node], record)
+            corrected = _corrected(clocks[node], wall_of[(node, record.seq)])
             wanted = needs.get((node, record.seq), {})
             is_free = all(emitted_seq.get(cause, 10**18) >= seq for cause, seq in wanted.items()
                           if cause in emitted_seq)  # fmt: skip
@@ -95,7 +112,12 @@ def _order(journals: dict[str, NodeJournal], edges: Sequence[CausalEdge],
         else:
             corrected, node = min(blocked)
             broken += 1
-        merged.extend(_run(journals[node], node, position, emitted_seq, needs, clocks,
+        clock = clocks[node]
+
+        def corrected_of(seq: int, node: str = node, clock: ClockEstimate = clock) -> int:
+            return _corrected(clock, wall_of[(node, seq)])
+
+        merged.extend(_run(journals[node], node, position, emitted_seq, needs, corrected_of,
                            _next_limit(ready, blocked, node)))
     return merged, broken
 
@@ -107,14 +129,14 @@ def _next_limit(ready: list[tuple[int, str]], blocked: list[tuple[int, str]], no
 
 
 def _run(journal: NodeJournal, node: str, position: dict[str, int], emitted_seq: dict[str, int],
-         needs: dict[tuple[str, int], dict[str, int]], clocks: dict[str, ClockEstimate],
+         needs: dict[tuple[str, int], dict[str, int]], corrected_of: Callable[[int], int],
          limit_ms: int) -> list[MergedRecord]:
     """Emit `node`'s records while they are not later than `limit_ms` and not blocked."""
     out = []
     first = True
     while position[node] < len(journal.records):
         record = journal.records[position[node]]
-        corrected = _corrected(clocks[node], record)
+        corrected = corrected_of(record.seq)
         wanted = needs.get((node, record.seq), {})
         is_free = all(emitted_seq.get(cause, 10**18) >= seq for cause, seq in wanted.items()
                       if cause in emitted_seq)  # fmt: skip
@@ -127,6 +149,5 @@ def _run(journal: NodeJournal, node: str, position: dict[str, int], emitted_seq:
     return out
 
 
-def _corrected(clock: ClockEstimate, record: Record) -> int:
-    wall_ms = record.wall_ns // 1_000_000
+def _corrected(clock: ClockEstimate, wall_ms: int) -> int:
     return wall_ms - clock.offset_at(wall_ms)

@@ -14,6 +14,7 @@ from typing import Any
 from hactl.postmortem.chain import ChainStep, Incident
 from hactl.postmortem.merge import MergedTimeline
 from hactl.postmortem.report import PostmortemReport
+from journal import kinds as journal_kinds
 from journal.kinds import kind_name, summarize
 
 
@@ -87,7 +88,7 @@ def _merge_summary(merged: MergedTimeline) -> list[str]:
     return lines
 
 
-def render_merge(merged: MergedTimeline) -> str:
+def render_merge(merged: MergedTimeline, *, is_showing_seals: bool = False) -> str:
     lines = []
     for node in merged.nodes:
         problems = merged.problems[node]
@@ -97,6 +98,8 @@ def render_merge(merged: MergedTimeline) -> str:
     lines.append(f"{len(merged.edges)} causal edges; {len(merged.records)} records")
     for item in merged.records:
         record = item.record
+        if record.kind == journal_kinds.SEAL and not is_showing_seals:
+            continue
         lines.append(f"{format_wall(item.corrected_wall_ms)} {item.node:<10} {record.seq:>8}  "
                      f"{kind_name(record.kind):<24} {summarize(record.kind, record.payload)}")
     return "\n".join(lines) + "\n"
