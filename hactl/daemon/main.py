@@ -73,17 +73,33 @@ def run_daemon(options: DaemonOptions) -> int:
     _write_pid_file(options.pid_file)
     try:
         trio.run(_serve, prepared, generation, journal)
-    except NodeStopped as stopped:
-        logger.critical("node stopped: %s", stopped)
-        return stopped.exit_code
-    except MediumError as error:
-        logger.error("cannot start: %s", error)
-        return 1
+    except (NodeStopped, MediumError, BaseExceptionGroup) as error:
+        return _exit_code_for(error)
     finally:
         journal.close()
         _remove_pid_file(options.pid_file)
     logger.info("node %s stopped", prepared.config.local_node)
     return 0
+
+
+def _exit_code_for(error: BaseException) -> int:
+    """Log why the run ended early; nursery errors arrive wrapped in exception groups."""
+    leaves = list(_leaves(error))
+    for leaf in leaves:
+        if isinstance(leaf, NodeStopped):
+            logger.critical("node stopped: %s", leaf)
+            return leaf.exit_code
+    for leaf in leaves:
+        if isinstance(leaf, MediumError):
+            logger.error("cannot start: %s", leaf)
+            return 1
+    raise error
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
 
 
 def prepare(options: DaemonOptions) -> Prepared:
