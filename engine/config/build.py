@@ -252,4 +252,5 @@ def _assemble(
         watchdog_device=hacf.watchdog_device,
         is_realtime=hacf.is_realtime,
         warnings=hacf.warnings + authkeys.warnings,
+        address_announcement=hacf.announcement,
     )

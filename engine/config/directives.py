@@ -42,6 +42,9 @@ IMPLEMENTED = frozenset(
         "crm",
         "monitor",  # hactl extension
         "no_quorum_policy",  # hactl extension
+        "arp_count",  # hactl extension
+        "arp_interval",  # hactl extension
+        "arp_refresh",  # hactl extension
     }
 )
 

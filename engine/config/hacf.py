@@ -20,6 +20,7 @@ from engine.config.errors import ConfigError, ConfigProblem, ProblemLog
 from engine.config.hacf_draft import Directive, Draft
 from engine.config.lines import ConfigLine, read_lines
 from engine.config.model import (
+    AddressAnnouncement,
     AutoFailback,
     ConfigWarning,
     Medium,
@@ -55,6 +56,7 @@ class HaCf:
     watchdog_device: str | None
     is_realtime: bool
     warnings: tuple[ConfigWarning, ...]
+    announcement: AddressAnnouncement
 
 
 _Handler = Callable[[Draft, Directive], None]
@@ -70,6 +72,9 @@ _HANDLERS: dict[str, _Handler] = {
     "nice_failback": hacf_settings.handle_nice_failback,
     "crm": hacf_settings.handle_crm,
     "no_quorum_policy": hacf_settings.handle_no_quorum_policy,
+    "arp_count": hacf_settings.handle_arp_count,
+    "arp_interval": hacf_settings.handle_arp_interval,
+    "arp_refresh": hacf_settings.handle_arp_refresh,
     "node": hacf_lists.handle_node,
     **dict.fromkeys(("bcast", "ucast", "mcast", "serial"), hacf_lists.handle_media),
     "ping": hacf_lists.handle_ping,
@@ -198,4 +203,5 @@ def _freeze(draft: Draft, timings: Timings) -> HaCf:
         watchdog_device=single("watchdog"),
         is_realtime=draft.is_realtime,
         warnings=tuple(draft.log.warnings),
+        announcement=draft.announcement,
     )

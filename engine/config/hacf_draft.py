@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from engine.config import media as media_lines
 from engine.config.errors import ProblemLog
 from engine.config.model import (
+    AddressAnnouncement,
     AutoFailback,
     Medium,
     PingGroup,
@@ -63,6 +64,7 @@ class Draft:
     quorum_loss_policy: QuorumLossPolicy = QuorumLossPolicy.STOP
     single_values: dict[str, tuple[str, int]] = field(default_factory=dict)
     is_realtime: bool = True
+    announcement: AddressAnnouncement = field(default_factory=AddressAnnouncement)
     warned_directives: set[str] = field(default_factory=set)
 
     def location(self, line: int) -> SourceLocation:

@@ -7,13 +7,15 @@ A value set twice keeps the later one, with a warning naming the earlier line, e
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.config import media as media_lines
 from engine.config.errors import ValueProblem
 from engine.config.hacf_draft import Directive, Draft, note_repeat, one_value
 from engine.config.model import AutoFailback, QuorumLossPolicy
 from engine.config.timeparse import is_detached_unit, parse_duration_ms
 from engine.config.timings import WrittenTime
-from engine.config.values import parse_boolean, parse_port
+from engine.config.values import parse_boolean, parse_integer, parse_port
 
 SYSLOG_FACILITIES = frozenset(
     {
@@ -34,7 +36,8 @@ SYSLOG_FACILITIES = frozenset(
 )
 
 
-def handle_time(draft: Draft, directive: Directive) -> None:
+def _is_detached_unit_reported(draft: Draft, directive: Directive) -> bool:
+    """`500 ms` (with a space) is Heartbeat's classic typo: say how to write it."""
     values = directive.values
     if len(values) == 2 and is_detached_unit(values[1]):
         draft.log.error(
@@ -43,6 +46,12 @@ def handle_time(draft: Draft, directive: Directive) -> None:
             "the unit must follow the number without a space",
             f"{values[0]}{values[1]}",
         )
+        return True
+    return False
+
+
+def handle_time(draft: Draft, directive: Directive) -> None:
+    if _is_detached_unit_reported(draft, directive):
         return
     text = one_value(draft, directive)
     if text is None:
@@ -207,3 +216,69 @@ def handle_no_quorum_policy(draft: Draft, directive: Directive) -> None:
             f"{text!r} is not stop or freeze",
             "no_quorum_policy stop",
         )
+
+
+# Gratuitous ARP bounds: at least one announcement; more than 100, or pairs further apart
+# than 10 s, would no longer be a burst. A refresh faster than 1 s would flood the segment.
+ARP_COUNT_MAX = 100
+ARP_INTERVAL_MS_RANGE = (10, 10_000)
+ARP_REFRESH_MS_MIN = 1_000
+
+
+def handle_arp_count(draft: Draft, directive: Directive) -> None:
+    text = one_value(draft, directive)
+    if text is None:
+        return
+    try:
+        count = parse_integer(text, minimum=1, maximum=ARP_COUNT_MAX, what="announcement count")
+    except ValueProblem as problem:
+        draft.log.value_error(directive.line, directive.name, problem)
+        return
+    draft.announcement = replace(draft.announcement, count=count)
+
+
+def handle_arp_interval(draft: Draft, directive: Directive) -> None:
+    interval_ms = _announcement_time(draft, directive)
+    if interval_ms is None:
+        return
+    low_ms, high_ms = ARP_INTERVAL_MS_RANGE
+    if not low_ms <= interval_ms <= high_ms:
+        draft.log.error(
+            directive.line,
+            directive.name,
+            f"{interval_ms}ms is outside {low_ms}ms..{high_ms // 1000}s",
+            "arp_interval 200ms",
+        )
+        return
+    draft.announcement = replace(draft.announcement, interval_ms=interval_ms)
+
+
+def handle_arp_refresh(draft: Draft, directive: Directive) -> None:
+    if directive.values and directive.values[0].lower() in ("off", "no", "0"):
+        draft.announcement = replace(draft.announcement, refresh_ms=None)
+        return
+    refresh_ms = _announcement_time(draft, directive)
+    if refresh_ms is None:
+        return
+    if refresh_ms < ARP_REFRESH_MS_MIN:
+        draft.log.error(
+            directive.line,
+            directive.name,
+            f"{refresh_ms}ms is too often: a refresh is for clients that missed the burst",
+            "arp_refresh 60 (or off)",
+        )
+        return
+    draft.announcement = replace(draft.announcement, refresh_ms=refresh_ms)
+
+
+def _announcement_time(draft: Draft, directive: Directive) -> int | None:
+    if _is_detached_unit_reported(draft, directive):
+        return None
+    text = one_value(draft, directive)
+    if text is None:
+        return None
+    try:
+        return parse_duration_ms(text)
+    except ValueProblem as problem:
+        draft.log.value_error(directive.line, directive.name, problem)
+        return None

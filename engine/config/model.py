@@ -199,6 +199,21 @@ class MonitorPolicy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AddressAnnouncement:
+    """hactl extension (ha.cf `arp_count`, `arp_interval`, `arp_refresh`).
+
+    How a node announces a floating address it has just taken: `count` gratuitous ARP
+    request+reply pairs (or IPv6 neighbour advertisements) `interval_ms` apart, as IPaddr2
+    does by default; then, if `refresh_ms` is set, one more every `refresh_ms` while it holds
+    the address, for switches and clients that missed the burst.
+    """
+
+    count: int = 5
+    interval_ms: int = 200
+    refresh_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceGroup:
     name: str  # the first resource's spec, as Heartbeat keys groups
     preferred_node: str
@@ -267,6 +282,9 @@ class ClusterConfig:
     watchdog_device: str | None
     is_realtime: bool
     warnings: tuple[ConfigWarning, ...] = field(default=())
+    # Fields added after the first release keep defaults and stay last, so configurations
+    # journaled by an older hactl still decode.
+    address_announcement: AddressAnnouncement = field(default=AddressAnnouncement())
 
     @property
     def is_fencing_configured(self) -> bool:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from engine.config.model import (
+    AddressAnnouncement,
     BcastMedium,
     ClusterConfig,
     IPAddressResource,
@@ -127,6 +128,11 @@ def config_document(config: ClusterConfig) -> dict[str, Any]:
         },
         "auto_failback": config.auto_failback.value,
         "no_quorum_policy": config.quorum_loss_policy.value,
+        "address_announcement": {
+            "count": config.address_announcement.count,
+            "interval_ms": config.address_announcement.interval_ms,
+            "refresh_ms": config.address_announcement.refresh_ms,
+        },
         "ping_nodes": list(config.ping_nodes),
         "ping_groups": [
             {"name": group.name, "addresses": list(group.addresses)} for group in config.ping_groups
@@ -255,6 +261,7 @@ def render_summary(config: ClusterConfig, *, config_dir: str) -> str:
         f"({len(config.auth.keys)} key(s) accepted on receipt)",
         f"auto_failback: {config.auto_failback.value}",
         f"no_quorum_policy: {config.quorum_loss_policy.value}",
+        f"Address announcement: {_describe_announcement(config.address_announcement)}",
         *_section(
             "Ping nodes",
             [
@@ -280,3 +287,10 @@ def render_summary(config: ClusterConfig, *, config_dir: str) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _describe_announcement(announcement: AddressAnnouncement) -> str:
+    burst = f"{announcement.count} ARP pair(s) {announcement.interval_ms} ms apart"
+    if announcement.refresh_ms is None:
+        return f"{burst}, no refresh"
+    return f"{burst}, refreshed every {announcement.refresh_ms} ms"

@@ -11,6 +11,7 @@ from engine.config.directives import NOT_IMPLEMENTED
 from engine.config.errors import ConfigError
 from engine.config.hacf import HaCf, parse_hacf
 from engine.config.model import (
+    AddressAnnouncement,
     AutoFailback,
     BcastMedium,
     McastMedium,
@@ -130,6 +131,13 @@ ACCEPTED: list[tuple[str, Getter, Any]] = [
     ("crm no\n", lambda c: c.nodes, ("alpha", "beta")),
     ("", lambda c: c.quorum_loss_policy, QuorumLossPolicy.STOP),
     ("no_quorum_policy freeze\n", lambda c: c.quorum_loss_policy, QuorumLossPolicy.FREEZE),
+    ("", lambda c: c.announcement, AddressAnnouncement(count=5, interval_ms=200, refresh_ms=None)),
+    (
+        "arp_count 10\narp_interval 500ms\narp_refresh 60\n",
+        lambda c: c.announcement,
+        AddressAnnouncement(count=10, interval_ms=500, refresh_ms=60000),
+    ),
+    ("arp_refresh 60\narp_refresh off\n", lambda c: c.announcement.refresh_ms, None),
     ("  keepalive   3 # every three seconds\n", lambda c: c.timings.keepalive, set_ms(3000)),
     ("KeepAlive 3\n", lambda c: c.timings.keepalive, set_ms(3000)),
     ("\tdeadtime\t40\r\n", lambda c: c.timings.deadtime, set_ms(40000)),
@@ -330,6 +338,14 @@ ERRORS: list[tuple[str, str]] = [
     ("watchdog\n", "ha.cf:3: watchdog: needs a value"),
     ("debugfile a b\n", "ha.cf:3: debugfile: takes one value, got 2: a b"),
     ("no_quorum_policy\n", "ha.cf:3: no_quorum_policy: needs a value"),
+    ("arp_count 0\n", "ha.cf:3: arp_count: announcement count 0 is"),
+    ("arp_count many\n", "ha.cf:3: arp_count: announcement count 'many' is not a whole number"),
+    ("arp_interval 5ms\n", "ha.cf:3: arp_interval: 5ms is outside 10ms..10s"),
+    (
+        "arp_interval 200 ms\n",
+        "ha.cf:3: arp_interval 200 ms: the unit must follow the number without a space (200ms)",
+    ),
+    ("arp_refresh 100ms\n", "ha.cf:3: arp_refresh: 100ms is too often"),
     ("udpport 1 2\n", "ha.cf:3: udpport: takes one value, got 2: 1 2"),
     ("mcast eth0 ff02::1 694 1 0\n", "ha.cf:3: mcast: ff02::1 is not an IPv4 multicast group"),
     ("mcast eth0 239.0.0.1 694 x 0\n", "ha.cf:3: mcast: ttl 'x' is not a whole number"),
