@@ -14,7 +14,9 @@ import typer
 
 from engine.config.errors import ConfigError
 from engine.config.summary import config_document, render_summary
-from hactl.config_files import DEFAULT_CONFIG_DIR, DEFAULT_INIT_DIR, load_config
+from hactl.agents import AgentContext
+from hactl.config_files import DEFAULT_CONFIG_DIR, DEFAULT_INIT_DIR, DEFAULT_OCF_ROOT, load_config
+from hactl.config_validation import with_ocf_validation
 
 config_app = typer.Typer(
     help="Check the Heartbeat configuration (ha.cf, haresources, authkeys).",
@@ -42,10 +44,18 @@ def check(
         file_okay=False,
         help="Where LSB init scripts live (checked after <config-dir>/resource.d/).",
     ),
+    ocf_root: Path = typer.Option(
+        DEFAULT_OCF_ROOT, "--ocf-root", file_okay=False, help="OCF_ROOT of the OCF agents."
+    ),
+    is_validating: bool = typer.Option(
+        True,
+        "--validate/--no-validate",
+        help="Run each OCF agent's validate-all on its parameters (failures are warnings).",
+    ),
 ) -> None:
     """Check the configuration; print a summary (exit 0) or every problem (exit 1)."""
     try:
-        config = load_config(config_dir, node=node, init_dir=init_dir)
+        config = load_config(config_dir, node=node, init_dir=init_dir, ocf_root=ocf_root)
     except ConfigError as error:
         if as_json:
             problems = [
@@ -65,6 +75,9 @@ def check(
                 typer.echo(str(problem), err=True)
             typer.echo(f"{len(error.problems)} problem(s) found in {config_dir}", err=True)
         raise typer.Exit(1) from None
+    if is_validating:
+        context = AgentContext(config_dir=config_dir, init_dir=init_dir, ocf_root=ocf_root)
+        config = with_ocf_validation(config, context)
     if as_json:
         typer.echo(json.dumps(config_document(config), indent=2))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from typer.testing import CliRunner
 
 from hactl.cli import app
 
-ARTICLE_DIR = Path("/work/shared/reference/article-cluster")
+# The article's files as shipped in ../shared/reference, kept in the repo so CI has them.
+ARTICLE_DIR = Path(__file__).resolve().parents[2] / "docs" / "examples" / "article-cluster"
 runner = CliRunner()
 
 
@@ -145,3 +147,35 @@ def test_missing_file_is_reported(config_dir: Path) -> None:
     exit_code, _, stderr = _check(config_dir)
     assert exit_code == 1
     assert f"{config_dir / 'haresources'}: haresources not found" in stderr
+
+
+DUMMY_AGENT = Path("/usr/lib/ocf/resource.d/heartbeat/Dummy")
+
+
+def _require_dummy_agent() -> None:
+    if DUMMY_AGENT.exists():
+        return
+    message = "Debian's resource-agents package (OCF Dummy) is not installed"
+    if os.environ.get("HACTL_REQUIRE_ROOT_TESTS") == "1":
+        pytest.fail(f"{message}; .ci/run installs it")
+    pytest.skip(message)
+
+
+@pytest.mark.parametrize(
+    ("state_file", "is_warned"),
+    [("{tmp}/d1.state", False), ("/nonexistent-hactl-dir/d1.state", True)],
+)
+def test_ocf_validate_all_failures_are_warnings(
+    config_dir: Path, tmp_path: Path, state_file: str, is_warned: bool
+) -> None:
+    _require_dummy_agent()
+    (config_dir / "haresources").write_text("master OCF::Dummy::d1\n")
+    parameters = config_dir / "conf" / "OCF" / "Dummy"
+    parameters.mkdir(parents=True)
+    (parameters / "d1").write_text(f"state={state_file.format(tmp=tmp_path)}\n")
+    exit_code, stdout, _ = _check(config_dir)
+    assert exit_code == 0, stdout
+    warning = "OCF::Dummy::d1: validate-all failed"
+    assert (warning in stdout) is is_warned, stdout
+    exit_code, stdout, _ = _check(config_dir, "--no-validate")
+    assert warning not in stdout
