@@ -36,7 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.core.codec import decode_event
 from engine.core.events import HeartbeatReceived, ResourceActionCompleted
-from hactl.daemon.lab import ClusterLab, Timings, group_holder, read_probe, wait_for
+from hactl.daemon.lab import (
+    ClusterLab,
+    Timings,
+    dump_logs,
+    group_holder,
+    read_probe,
+    wait_for,
+)
 from hactl.testbed.netns import topology
 from journal import read_records
 
@@ -158,8 +165,12 @@ def run_setting(setting: Setting, repetitions: int, idle_seconds: float) -> None
         lab.start_all()
         wait_steady(lab, "master")
         rss_mb, cpu_percent = idle_cost(lab, idle_seconds)
-        results = [one_outage(lab, Path(base) / f"probe-{n}.txt", setting.deadtime_ms)
-                   for n in range(repetitions)]  # fmt: skip
+        try:
+            results = [one_outage(lab, Path(base) / f"probe-{n}.txt", setting.deadtime_ms)
+                       for n in range(repetitions)]  # fmt: skip
+        except TimeoutError:
+            print(dump_logs(lab), file=sys.stderr)
+            raise
     outages = [result.outage_ms for result in results]
     beyond = [result.beyond_deadtime_ms for result in results]
     slack = [result.detection_slack_ms for result in results]
