@@ -114,6 +114,9 @@ class Bridge(Protocol):
 
     def view(self, state: object) -> NodeView: ...
 
+    def is_quorate(self, state: object) -> bool:
+        """Cheaper than view(): asked at every resource start in 3+ node clusters."""
+
     def encode(self, event: object) -> tuple[int, object]:
         """(kind, msgpack-friendly payload), as the journal stores it."""
 

@@ -52,9 +52,14 @@ class Checker:
     def is_fencing(self) -> bool:
         return self.config.is_fencing_configured
 
-    def on_resource_started(
-        self, at_ms: int, world: World, node: str, resource_id: str, view: NodeView
+    def on_start_ordered(
+        self, at_ms: int, node: str, resource_id: str, *, is_quorate: bool
     ) -> None:
+        """Called when an engine orders a start: it must have quorum (3+ nodes) to do so."""
+        if len(self.config.nodes) >= 3 and not is_quorate:
+            self._add(at_ms, "safety", f"{node} ordered a start of {resource_id} without quorum")
+
+    def on_resource_started(self, at_ms: int, world: World, node: str, resource_id: str) -> None:
         """Called when a start succeeds, before the world records it."""
         holders = world.other_holders(node, resource_id)
         others = sorted(other for other in holders if world.power[other].is_powered)
@@ -63,8 +68,6 @@ class Checker:
                 self._add(at_ms, "safety", f"{node} started {resource_id} while {others} held it")
             else:
                 self.expected_duplicates += 1
-        if len(self.config.nodes) >= 3 and not view.has_quorum:
-            self._add(at_ms, "safety", f"{node} started {resource_id} without quorum")
 
     def check_liveness(self, at_ms: int, world: World, views: Mapping[str, NodeView]) -> None:
         live = world.live_nodes()

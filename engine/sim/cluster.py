@@ -336,6 +336,12 @@ class SimulatedCluster:
         self._feed(node, event)
 
     def _run_resource_action(self, node: str, generation: int, action: RunResourceAction) -> None:
+        if action.action is ResourceAction.START:
+            state = self.nodes[node].state
+            assert state is not None
+            self.checker.on_start_ordered(
+                self.now_ms, node, action.resource_id, is_quorate=self.bridge.is_quorate(state)
+            )
         outcome = self.agents.attempt(node, action.resource_id, action.action)
         finished = ActionFinished(
             node=node,
@@ -373,10 +379,7 @@ class SimulatedCluster:
         match action.action:
             case ResourceAction.START:
                 if is_success and not self.world.is_running(node, resource_id):
-                    view = self.view(node) or NodeView(members={}, holders={}, has_quorum=True)
-                    self.checker.on_resource_started(
-                        self.now_ms, self.world, node, resource_id, view
-                    )
+                    self.checker.on_resource_started(self.now_ms, self.world, node, resource_id)
                     self.world.start(node, resource_id)
                     self._note_group_change(node, action.group, alias)
                 elif not is_success:
@@ -395,7 +398,7 @@ class SimulatedCluster:
         return self.world.is_running(node, resource_id)
 
     def _note_group_change(self, node: str, group: str, alias: str) -> None:
-        resources = [r for r, g in self.world.group_of_resource.items() if g == group]
+        resources = self.world.resources_of_group[group]
         held = [r for r in resources if self.world.is_running(node, r)]
         if len(held) == len(resources):
             self.timeline.add(self.now_ms, node, f"{alias} running")

@@ -142,6 +142,10 @@ class CoreBridge:
         assert isinstance(state, NodeState)
         return node_view(state)
 
+    def is_quorate(self, state: object) -> bool:
+        assert isinstance(state, NodeState)
+        return state.is_quorate
+
     def encode(self, event: object) -> tuple[int, object]:
         return codec.encode_event(event)  # type: ignore[arg-type]
 

@@ -29,8 +29,13 @@ class World:
     group_of_resource: dict[str, str]
     power: dict[str, NodePower] = field(default_factory=dict)
     holders: dict[str, set[str]] = field(default_factory=dict)
+    resources_of_group: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        grouped: dict[str, list[str]] = {}
+        for resource_id, group in self.group_of_resource.items():
+            grouped.setdefault(group, []).append(resource_id)
+        self.resources_of_group = {group: tuple(ids) for group, ids in grouped.items()}
         for node in self.nodes:
             self.power.setdefault(node, NodePower())
         for resource_id in self.group_of_resource:
@@ -54,13 +59,12 @@ class World:
     def group_holders(self, group: str) -> set[str]:
         """Nodes that hold at least one resource of the group."""
         held: set[str] = set()
-        for resource_id, group_name in self.group_of_resource.items():
-            if group_name == group:
-                held |= self.holders[resource_id]
+        for resource_id in self.resources_of_group.get(group, ()):
+            held |= self.holders[resource_id]
         return held
 
     def groups(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.group_of_resource.values()))
+        return tuple(self.resources_of_group)
 
     def held_by(self, node: str) -> tuple[str, ...]:
         return tuple(r for r, holders in self.holders.items() if node in holders)

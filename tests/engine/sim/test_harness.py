@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.core.codec import EVENT_KINDS
 from engine.core.events import ResourceActionCompleted
 from engine.sim import faults
+from engine.sim.core_bridge import CoreBridge
 from engine.sim.disk_journal import DiskJournal
 from engine.sim.faults import FaultKinds
 from engine.sim.generated_config import ClusterShape, generate_config
@@ -162,3 +163,21 @@ def test_faults_stop_in_time_for_liveness_to_be_judged() -> None:
         ),
     )
     assert max(scheduled.at_ms for scheduled in plan) == 20_000
+
+
+class _QuorumlessBridge(CoreBridge):
+    """The real engine, but the checker is told no node ever has quorum."""
+
+    def is_quorate(self, state: object) -> bool:
+        return False
+
+
+def test_quorum_checker_flags_a_start_ordered_without_quorum() -> None:
+    config = generate_config(ClusterShape(node_count=3, group_count=1))
+    cluster = build_cluster(config, seed=1, bridge=_QuorumlessBridge())
+    for node in config.nodes:
+        cluster.boot(node)
+    cluster.run_until(5000)
+    violations = cluster.checker.violations
+    assert violations, "g1's two resources were started without quorum"
+    assert all(v.kind == "safety" and "without quorum" in v.message for v in violations)
