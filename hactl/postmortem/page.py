@@ -47,7 +47,7 @@ svg { display: block; border: 1px solid #e0e0e0; }
 #hover { position: fixed; display: none; background: #263238; color: #fff; padding: 8px;
   border-radius: 4px; font: 12px/1.35 ui-monospace, monospace; white-space: pre-wrap;
   max-width: 640px; pointer-events: none; }
-pre.story { background: #f5f5f5; padding: 8px; overflow-x: auto; }
+pre.story { background: #f5f5f5; padding: 8px; white-space: pre-wrap; }
 .legend span { display: inline-block; margin-right: 14px; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px;
   vertical-align: -2px; }

@@ -17,7 +17,8 @@ from hactl.postmortem.report import PostmortemReport
 from hactl.postmortem.trace import HeartbeatSeries
 
 DENSITY_BINS = 240
-PADDING_RATIO = 0.08
+PADDING_RATIO = 0.12
+PADDING_MS_MIN = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +71,10 @@ def page_data(report: PostmortemReport, incidents: tuple[Incident, ...]) -> Page
             if key not in {lane.key for lane in lanes}:
                 lanes.append(Lane(key=key, title=f"{node} <- {peer} {link}", node=node,
                                   is_link=True))
-            items.extend(_heartbeat_items(report, key, node, series, from_ms, to_ms))
+            last_ns = next((r.wall_ns for r in reversed(journal.records) if r.wall_ns), 0)
+            journal_end_ms = _corrected(report, node, last_ns // 1_000_000)
+            items.extend(_heartbeat_items(report, key, node, series, from_ms,
+                                          min(to_ms, journal_end_ms)))
     for incident in incidents:
         items.extend(_incident_items(incident))
     title = "hactl postmortem: " + (", ".join(
@@ -89,7 +93,7 @@ def _range(report: PostmortemReport, incidents: tuple[Incident, ...]) -> tuple[i
         walls = [_corrected(report, j.node, r.wall_ns // 1_000_000)
                  for j in report.journals for r in (j.records[:1] + j.records[-1:])]  # fmt: skip
         start, end = (min(walls), max(walls)) if walls else (0, 1)
-    padding = max(500, int((end - start) * PADDING_RATIO))
+    padding = max(PADDING_MS_MIN, int((end - start) * PADDING_RATIO))
     return start - padding, end + padding
 
 
@@ -117,6 +121,11 @@ def _heartbeat_items(report: PostmortemReport, key: str, node: str, series: Hear
         if from_ms <= corrected <= to_ms:
             index = (corrected - from_ms) // bin_ms
             counts[index] = counts.get(index, 0) + 1
+    if previous is not None and to_ms - previous[0] > 2 * keepalive_ms:
+        items.append(Item(lane=key, kind="gap", from_ms=max(previous[0], from_ms), to_ms=to_ms,
+                          label=f"no heartbeat since record {previous[1]} (silent for "
+                                f"{to_ms - previous[0]} ms or more)", node=node,
+                          seq=previous[1]))
     busiest = max(counts.values(), default=1)
     for index, count in sorted(counts.items()):
         start = from_ms + index * bin_ms
