@@ -51,33 +51,29 @@ def _heartbeat(journal: Journal, index: int) -> int:
                           wall_ns=WALL_BASE_NS + index * 100_000_000)
 
 
-def raw_fdatasync_us(directory: Path, runs: int) -> list[float]:
+def latencies_us(directory: Path, runs: int) -> tuple[list[float], list[float]]:
+    """(raw append+fdatasync, journal commit of one record) samples, taken alternately so
+    that both see the same disk conditions on a shared machine."""
     path = directory / "raw-fdatasync"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    record = os.urandom(180)  # about one heartbeat record plus its seal
-    samples = []
+    record = os.urandom(170)  # about one heartbeat record plus its seal
+    raw, commit = [], []
     try:
-        for _ in range(runs):
-            started = time.perf_counter()
-            os.write(descriptor, record)
-            os.fdatasync(descriptor)
-            samples.append((time.perf_counter() - started) * 1e6)
+        with Journal.open(directory / "commit-one", node="alpha", sync=True, monotonic_ns=0,
+                          wall_ns=WALL_BASE_NS) as journal:
+            for index in range(runs):
+                started = time.perf_counter()
+                os.write(descriptor, record)
+                os.fdatasync(descriptor)
+                raw.append((time.perf_counter() - started) * 1e6)
+                started = time.perf_counter()
+                _heartbeat(journal, index + 1)
+                journal.commit()
+                commit.append((time.perf_counter() - started) * 1e6)
     finally:
         os.close(descriptor)
         path.unlink()
-    return samples
-
-
-def commit_one_us(directory: Path, runs: int) -> list[float]:
-    samples = []
-    with Journal.open(directory / "commit-one", node="alpha", sync=True, monotonic_ns=0,
-                      wall_ns=WALL_BASE_NS) as journal:
-        for index in range(runs):
-            started = time.perf_counter()
-            _heartbeat(journal, index + 1)
-            journal.commit()
-            samples.append((time.perf_counter() - started) * 1e6)
-    return samples
+    return raw, commit
 
 
 def commit_throughput(directory: Path, group: int, records: int) -> float:
@@ -183,8 +179,7 @@ def main() -> None:
         print(f"journal bench in {directory} ({os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}: wall-clock rates suffer when the machine is shared, "
               "CPU-time rates much less)")
-        raw = raw_fdatasync_us(directory, runs)
-        commit = commit_one_us(directory, runs)
+        raw, commit = latencies_us(directory, runs)
         raw_p50, commit_p50 = _percentile(raw, 0.5), _percentile(commit, 0.5)
         print(f"raw append+fdatasync: p50 {raw_p50:.0f} us  p99 {_percentile(raw, 0.99):.0f} us"
               f"  ({runs} runs)")
