@@ -70,7 +70,10 @@ def _segment_records(data: bytes, name: str, offset: int, seq: int, head: bytes,
                 return  # a torn tail: the journal ends at the last whole frame
             raise JournalCorruptError(segment=name, offset=offset, seq=seq, problem=problem)
         body = view[offset + FRAME_HEADER_BYTES : offset + FRAME_HEADER_BYTES + length]
-        fields = msgpack.unpackb(body, raw=False)
+        try:
+            fields = msgpack.unpackb(body, raw=False)
+        except Exception:  # a good CRC over bytes that are not a record: damage, not a tear
+            fields = None
         if not (isinstance(fields, list) and len(fields) == 5 and fields[0] == seq):
             raise JournalCorruptError(segment=name, offset=offset, seq=seq,
                                       problem="record out of sequence or malformed")

@@ -32,6 +32,7 @@ from journal import kinds
 from journal.errors import JournalClosedError, JournalError, JournalFsyncError
 from journal.files import fsync_directory, make_directory
 from journal.framing import (
+    BODY_BYTES_MAX,
     FORMAT_VERSION,
     FRAME_HEADER,
     GENESIS_PREVIOUS_HEAD,
@@ -275,6 +276,9 @@ class Journal:
         self._check_usable()
         seq = self._next_seq
         body: bytes = self._packer.pack([seq, kind, monotonic_ns, wall_ns, payload])
+        if len(body) > BODY_BYTES_MAX:
+            raise ValueError(f"a record of {len(body)} bytes exceeds the {BODY_BYTES_MAX} "
+                             "byte limit (readers would take it for damage)")
         hasher = hashlib.sha256(self._head)
         hasher.update(body)
         self._head = hasher.digest()

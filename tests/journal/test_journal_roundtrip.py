@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 
 import msgpack
@@ -12,8 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal import Journal, JournalClosedError, Seal, kinds, read_records, verify_journal
-from journal.testing import WALL_BASE_NS, engine_records, segment_paths, write_journal
+from journal import (
+    Journal,
+    JournalClosedError,
+    JournalCorruptError,
+    Seal,
+    kinds,
+    read_records,
+    verify_journal,
+)
+from journal.testing import WALL_BASE_NS, engine_records, frames, segment_paths, write_journal
 
 payloads = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=20)
@@ -102,6 +112,15 @@ def test_an_unserializable_payload_is_refused_and_the_journal_stays_usable(
     assert verify_journal(directory).is_ok
 
 
+def test_a_record_too_large_for_the_format_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    with Journal.open(directory, node="alpha", sync=False) as journal:
+        with pytest.raises(ValueError, match="exceeds"):
+            journal.append(100, [b"x" * (16 * 1024 * 1024)], monotonic_ns=0, wall_ns=0)
+        journal.append(100, ["small"], monotonic_ns=0, wall_ns=0)
+    assert verify_journal(directory).is_ok
+
+
 def test_close_commits_what_was_appended_and_refuses_further_use(tmp_path: Path) -> None:
     directory = tmp_path / "journal"
     journal = Journal.open(directory, node="alpha", sync=False)
@@ -159,3 +178,19 @@ def test_read_records_since_seq_skips_older_records(tmp_path: Path) -> None:
     all_records = list(read_records(directory))
     later = list(read_records(directory, since_seq=20))
     assert later == [r for r in all_records if r.seq >= 20]
+
+
+def test_reading_past_damage_in_an_earlier_segment_raises_naming_the_place(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "journal"
+    write_journal(directory, records=200, segment_bytes_max=3000)
+    segment = segment_paths(directory)[1]
+    data = segment.read_bytes()
+    victim = frames(data)[5]
+    garbage = b"\xc1" * len(victim.body)  # 0xc1 is never valid msgpack
+    forged = struct.pack("<II", len(garbage), zlib.crc32(garbage)) + garbage
+    segment.write_bytes(data[: victim.offset] + forged + data[victim.end :])
+    with pytest.raises(JournalCorruptError) as raised:
+        list(read_records(directory))
+    assert (raised.value.segment, raised.value.offset) == (segment.name, victim.offset)
