@@ -36,6 +36,7 @@ class AlertKind(enum.Enum):
     MONITOR_FAILED = "monitor_failed"
     QUORUM_LOST = "quorum_lost"
     QUORUM_REGAINED = "quorum_regained"
+    PROBE_MISMATCH = "probe_mismatch"  # start-up probes found other than the journal believed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,7 @@ class AdminAction(enum.Enum):
     TAKEOVER = "takeover"
     SHUTDOWN = "shutdown"
     RELOAD = "reload"
+    ACKNOWLEDGE = "acknowledge"  # clear the incidents `hactl status` shows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +46,11 @@ class NodeStarted:
     wall_time_ms: int
     generation: int  # incremented and fsynced by the shell at every start
     config: ClusterConfig
+    # What the journal so far says this node occupied, and its unacknowledged incidents:
+    # the shell replays its journal and passes `replay.prior_belief(state)` (issue 9). They
+    # are in the event, not taken from the folded state, so a pruned journal replays alike.
+    believed_groups: tuple[str, ...] = ()
+    incidents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

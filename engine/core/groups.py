@@ -38,13 +38,14 @@ class GroupSignal(enum.Enum):
     MONITOR_FAILED = "monitor_failed"  # restarting in place
     MONITOR_EXHAUSTED = "monitor_exhausted"  # too many restarts: fail over
     STOP_GAVE_UP = "stop_gave_up"  # self-fence
+    PROBED = "probed"  # every resource of the group probed
 
 
-def new_group_run(group: ResourceGroup) -> GroupRun:
+def new_group_run(group: ResourceGroup, *, is_probing: bool = False) -> GroupRun:
     count = len(group.resources)
     return GroupRun(
         name=group.name,
-        phase=GroupPhase.STOPPED,
+        phase=GroupPhase.PROBING if is_probing else GroupPhase.STOPPED,
         resource_ids=tuple(resource.resource_id for resource in group.resources),
         resources=(ResourceStatus.UNKNOWN,) * count,
         restart_counts=(0,) * count,
@@ -72,7 +73,7 @@ def drive(
     fx: Effects,
 ) -> tuple[GroupRun, GroupSignal]:
     """Take the next step toward holding (`should_hold`) or releasing the group."""
-    if run.pending is not None or run.phase is GroupPhase.STOP_FAILED:
+    if run.pending is not None or run.phase in (GroupPhase.STOP_FAILED, GroupPhase.PROBING):
         return run, GroupSignal.NONE
     if not should_hold and run.phase in (
         GroupPhase.STARTING,
@@ -98,7 +99,7 @@ def drive(
             return _restart_step(run, config, now_ms, fx)
         case GroupPhase.STOPPING:
             return _stop_step(run, now_ms, fx)
-        case GroupPhase.STOP_FAILED:
+        case GroupPhase.STOP_FAILED | GroupPhase.PROBING:
             raise AssertionError("returned above")
 
 
@@ -113,11 +114,36 @@ def _start_step(
                 run, index, ResourceAction.STATUS, STATUS_TIMEOUT_MS, fx
             ), GroupSignal.NONE
         return _issue(run, index, ResourceAction.START, ACTION_TIMEOUT_MS, fx), GroupSignal.NONE
+    return _running(run, config, now_ms), GroupSignal.BECAME_RUNNING
+
+
+def _running(run: GroupRun, config: ClusterConfig, now_ms: int) -> GroupRun:
     due = tuple(
         None if policy is None else now_ms + policy.interval_ms
         for policy in (monitor_policy(config, rid) for rid in run.resource_ids)
     )
-    return replace(run, phase=GroupPhase.RUNNING, monitor_due_ms=due), GroupSignal.BECAME_RUNNING
+    return replace(run, phase=GroupPhase.RUNNING, monitor_due_ms=due)
+
+
+def probe_step(
+    run: GroupRun, config: ClusterConfig, now_ms: int, fx: Effects
+) -> tuple[GroupRun, GroupSignal]:
+    """Probe the next resource; when all are probed, take the phase the results call for.
+
+    Fully running: RUNNING (adopted if placement agrees, else reconcile stops it). Partly
+    running (or unknown: a failed probe): STARTING, so reconcile either completes or stops
+    it. Nothing running: STOPPED, with statuses forgotten so a later start checks again.
+    """
+    assert run.phase is GroupPhase.PROBING and run.pending is None
+    for index, status in enumerate(run.resources):
+        if status is ResourceStatus.UNKNOWN:
+            return _issue(run, index, ResourceAction.PROBE, STATUS_TIMEOUT_MS, fx), GroupSignal.NONE
+    if all(status is ResourceStatus.RUNNING for status in run.resources):
+        return _running(run, config, now_ms), GroupSignal.PROBED
+    if all(status is ResourceStatus.STOPPED for status in run.resources):
+        forgotten = (ResourceStatus.UNKNOWN,) * len(run.resources)
+        return replace(run, phase=GroupPhase.STOPPED, resources=forgotten), GroupSignal.PROBED
+    return replace(run, phase=GroupPhase.STARTING), GroupSignal.PROBED
 
 
 def _stop_step(run: GroupRun, now_ms: int, fx: Effects) -> tuple[GroupRun, GroupSignal]:
@@ -181,9 +207,11 @@ def complete(
     index = pending.resource_index
     is_success = event.outcome is ActionOutcome.SUCCESS
     match pending.action:
-        case ResourceAction.STATUS | ResourceAction.PROBE:
+        case ResourceAction.STATUS:
             status = ResourceStatus.RUNNING if is_success else ResourceStatus.STOPPED
             return _set_resource(run, index, status), GroupSignal.NONE
+        case ResourceAction.PROBE:
+            return _set_resource(run, index, _probed_status(event.outcome)), GroupSignal.NONE
         case ResourceAction.START:
             if is_success:
                 return _set_resource(run, index, ResourceStatus.RUNNING), GroupSignal.NONE
@@ -192,6 +220,16 @@ def complete(
             return _complete_stop(run, index, event.outcome, now_ms)
         case ResourceAction.MONITOR:
             return _complete_monitor(run, index, is_success, config, now_ms)
+
+
+def _probed_status(outcome: ActionOutcome) -> ResourceStatus:
+    match outcome:
+        case ActionOutcome.SUCCESS:
+            return ResourceStatus.RUNNING
+        case ActionOutcome.NOT_RUNNING:
+            return ResourceStatus.STOPPED
+        case ActionOutcome.FAILED | ActionOutcome.TIMED_OUT:
+            return ResourceStatus.FAILED  # unknown: it may run, so it is stopped unless kept
 
 
 def _complete_stop(

@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import assert_never
 
 from engine.config.model import ClusterConfig
-from engine.core.commands import LogLevel, ReloadConfiguration
+from engine.core.commands import AlertKind, LogLevel, ReloadConfiguration
 from engine.core.control import send_to_live_peers
 from engine.core.effects import Effects
 from engine.core.events import AdminAction, AdminCommandReceived, ConfigReloaded, NodeStarted
-from engine.core.groups import new_group_run
+from engine.core.groups import new_group_run, probe_step
 from engine.core.membership import new_peer
 from engine.core.messages import ControlKind, ControlMessage, NodePhase, Scope
 from engine.core.pings import ping_targets
@@ -25,6 +25,7 @@ from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
 
 
 def boot(event: NodeStarted, fx: Effects) -> NodeState:
+    """A fresh state for this run; the event says what the journal believed before it."""
     config = event.config
     assert config.local_node in config.nodes
     now_ms = event.now_ms
@@ -42,7 +43,7 @@ def boot(event: NodeStarted, fx: Effects) -> NodeState:
         f"{len(config.nodes)} nodes, {len(config.groups)} groups",
     )
     fx.is_dirty = True
-    return NodeState(
+    state = NodeState(
         phase=NodePhase.BOOTING,
         config=config,
         generation=event.generation,
@@ -52,9 +53,39 @@ def boot(event: NodeStarted, fx: Effects) -> NodeState:
         next_heartbeat_ms=now_ms,
         next_ping_ms=now_ms if targets else None,
         peers=peers,
-        groups={group.name: new_group_run(group) for group in config.groups},
+        groups={group.name: new_group_run(group, is_probing=True) for group in config.groups},
         ping_targets=targets,
+        believed_groups=frozenset(event.believed_groups),
+        incidents=event.incidents,
     )
+    return start_probes(state, fx)
+
+
+def start_probes(state: NodeState, fx: Effects) -> NodeState:
+    """Before going active, learn what really runs here (a daemon restart leaves it up)."""
+    config = state.require_config()
+    groups = dict(state.groups)
+    for name, run in state.groups.items():
+        groups[name], _ = probe_step(run, config, state.now_ms, fx)
+    return replace(state, groups=groups)
+
+
+def finish_probes_if_done(state: NodeState, fx: Effects) -> NodeState:
+    """Once every group is probed, compare with what the journal believed (issue 9)."""
+    if any(run.phase is GroupPhase.PROBING for run in state.groups.values()):
+        return state
+    found = frozenset(
+        name for name, run in state.groups.items() if run.phase is not GroupPhase.STOPPED
+    )
+    fx.log(LogLevel.INFO, f"start-up probes done; running here: {_names(found)}")
+    incidents = list(state.incidents)
+    for name in sorted(found - state.believed_groups):
+        incidents.append(f"group {name} was found running here, though the journal says it was not")
+    for name in sorted(state.believed_groups - found):
+        incidents.append(f"group {name} was not found running here, though the journal says it was")
+    for incident in incidents[len(state.incidents) :]:
+        fx.alert(AlertKind.PROBE_MISMATCH, incident)
+    return replace(state, incidents=tuple(incidents))
 
 
 def reload_config(state: NodeState, event: ConfigReloaded, fx: Effects) -> NodeState:
@@ -149,6 +180,9 @@ def admin_command(state: NodeState, event: AdminCommandReceived, fx: Effects) ->
             fx.log(LogLevel.INFO, f"configuration reload requested by {who}")
             fx.emit(ReloadConfiguration())
             return state
+        case AdminAction.ACKNOWLEDGE:
+            fx.log(LogLevel.INFO, f"{len(state.incidents)} incidents acknowledged by {who}")
+            return replace(state, incidents=())
         case _:
             assert_never(event.action)
 

@@ -29,8 +29,14 @@ from engine.core.events import (
     TimeAdvanced,
 )
 from engine.core.fencing import expire_fence_retries, fence_completed
-from engine.core.groups import GroupSignal, complete, expire_group_timers
-from engine.core.lifecycle import admin_command, begin_shutdown, boot, reload_config
+from engine.core.groups import GroupSignal, complete, expire_group_timers, probe_step
+from engine.core.lifecycle import (
+    admin_command,
+    begin_shutdown,
+    boot,
+    finish_probes_if_done,
+    reload_config,
+)
 from engine.core.members import build_payload
 from engine.core.membership import expire_peers, finish_boot_if_ready, receive_heartbeat
 from engine.core.messages import NodePhase
@@ -41,7 +47,7 @@ from engine.core.pings import (
     settle_ping_disparity,
 )
 from engine.core.reconcile import reconcile
-from engine.core.state import NodeState
+from engine.core.state import GroupPhase, NodeState
 
 
 def initial_state() -> NodeState:
@@ -102,11 +108,16 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
     if run is None or run.pending is None or run.pending.action_id != event.action_id:
         fx.log(LogLevel.DEBUG, f"stale result of action {event.action_id} ignored")
         return replace(state, ignored_event_count=state.ignored_event_count + 1)
-    new_run, signal = complete(run, event, state.require_config(), state.now_ms)
+    config = state.require_config()
+    new_run, signal = complete(run, event, config, state.now_ms)
+    if new_run.phase is GroupPhase.PROBING:
+        new_run, signal = probe_step(new_run, config, state.now_ms, fx)
     groups = dict(state.groups)
     groups[run.name] = new_run
     state = replace(state, groups=groups)
     fx.is_dirty = True
+    if signal is GroupSignal.PROBED:
+        return finish_probes_if_done(state, fx)
     what = f"{event.action.value} of {event.resource_id} in group {event.group}"
     detail = f"{event.outcome.value}, exit code {event.exit_code}: {event.output_excerpt}"
     match signal:

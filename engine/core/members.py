@@ -11,7 +11,11 @@ from engine.core.placement import MemberView
 from engine.core.state import GroupPhase, NodeState, PeerStatus
 
 HOLDING_PHASES = frozenset({GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING})
-OCCUPYING_PHASES = HOLDING_PHASES | {GroupPhase.STOPPING, GroupPhase.STOP_FAILED}
+OCCUPYING_PHASES = HOLDING_PHASES | {
+    GroupPhase.STOPPING,
+    GroupPhase.STOP_FAILED,
+    GroupPhase.PROBING,
+}
 
 
 def local_holding(state: NodeState) -> frozenset[str]:
@@ -88,6 +92,7 @@ def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
     running: list[str] = []
     starting: list[str] = []
     stopping: list[str] = []
+    probing: list[str] = []
     for name, run in state.groups.items():
         if run.phase is GroupPhase.RUNNING:
             running.append(name)
@@ -95,6 +100,8 @@ def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
             starting.append(name)
         elif run.phase in (GroupPhase.STOPPING, GroupPhase.STOP_FAILED):
             stopping.append(name)
+        elif run.phase is GroupPhase.PROBING:
+            probing.append(name)
     return StatusPayload(
         phase=state.phase,
         status_version=status_version,
@@ -105,4 +112,5 @@ def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
         failed_groups=tuple(sorted(state.failed_groups)),
         ping_reachable_count=ping_reachable_count(state),
         live_members=(state.local_node, *live_peer_names(state)),
+        probing_groups=tuple(probing),
     )

@@ -48,10 +48,13 @@ class StatusPayload:
     failed_groups: tuple[str, ...] = ()  # groups that failed here; not placed here again
     ping_reachable_count: int = 0  # ping nodes and ping groups this node reaches
     live_members: tuple[str, ...] = ()  # its membership view, self included
+    probing_groups: tuple[str, ...] = ()  # start-up probes not finished: may run here
 
     def occupied_groups(self) -> frozenset[str]:
         """Groups this node may have resources of: another node must not start them."""
-        return frozenset(self.running_groups + self.starting_groups + self.stopping_groups)
+        return frozenset(
+            self.running_groups + self.starting_groups + self.stopping_groups + self.probing_groups
+        )
 
 
 class ControlKind(enum.Enum):

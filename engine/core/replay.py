@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from engine.core.events import Event, TimeAdvanced
 from engine.core.machine import initial_state, step
+from engine.core.members import local_occupied
 from engine.core.state import NodeState
 
 
@@ -19,6 +20,13 @@ def replay(events: Iterable[Event]) -> NodeState:
     for event in events:
         state, _ = step(state, event)
     return state
+
+
+def prior_belief(state: NodeState) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(believed_groups, incidents) for the next NodeStarted, from the replayed journal."""
+    if state.config is None:
+        return (), ()
+    return tuple(sorted(local_occupied(state))), state.incidents
 
 
 def replay_until(events: Iterable[Event], at_ms: int) -> NodeState:

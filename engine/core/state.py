@@ -29,6 +29,7 @@ class LinkStatus(enum.Enum):
 
 
 class GroupPhase(enum.Enum):
+    PROBING = "probing"  # at node start: what of it really runs here? (issue 9)
     STOPPED = "stopped"
     STARTING = "starting"  # left to right: status, then start when not running
     RUNNING = "running"
@@ -144,6 +145,10 @@ class NodeState:
     # and whether that has lasted long enough to give groups away (see placement docs).
     ping_disparity_since_ms: int | None = None
     is_ping_disparity_settled: bool = False
+    # Start-up probes: what the journal said this node occupied before this start (the
+    # state folded before NodeStarted), and the differences found, kept until acknowledged.
+    believed_groups: frozenset[str] = frozenset()
+    incidents: tuple[str, ...] = ()
 
     @property
     def local_node(self) -> str:

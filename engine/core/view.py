@@ -42,6 +42,7 @@ class ClusterView:
     declined_groups: tuple[str, ...]
     failed_groups: tuple[str, ...]
     ignored_event_count: int
+    incidents: tuple[str, ...] = ()  # start-up probe findings, until acknowledged
 
 
 def cluster_view(state: NodeState) -> ClusterView:
@@ -92,13 +93,18 @@ def cluster_view(state: NodeState) -> ClusterView:
         declined_groups=tuple(sorted(state.declined_groups)),
         failed_groups=tuple(sorted(state.failed_groups)),
         ignored_event_count=state.ignored_event_count,
+        incidents=state.incidents,
     )
 
 
 def group_holder(state: NodeState, name: str) -> str | None:
     """This node if it runs (or starts) the group, else a live peer reporting it, else None."""
     run = state.groups.get(name)
-    if run is not None and run.phase not in (GroupPhase.STOPPED, GroupPhase.STOPPING):
+    if run is not None and run.phase in (
+        GroupPhase.STARTING,
+        GroupPhase.RUNNING,
+        GroupPhase.RESTARTING,
+    ):
         return state.local_node
     for peer in state.peers.values():
         if peer.status is PeerStatus.UP and peer.payload is not None:

@@ -172,12 +172,23 @@ class Node:
         self.commands.extend(commands)
         return commands
 
-    def start(self, config: ClusterConfig, *, now_ms: int = 0, generation: int = 1) -> None:
-        self.feed(
+    def start(
+        self,
+        config: ClusterConfig,
+        *,
+        now_ms: int = 0,
+        generation: int = 1,
+        running: Iterable[str] = (),
+    ) -> None:
+        """Start the node and answer its start-up probes (nothing runs but `running`)."""
+        commands = self.feed(
             NodeStarted(
                 now_ms=now_ms, wall_time_ms=1_700_000_000_000, generation=generation, config=config
             )
         )
+        probes = [c for c in commands if isinstance(c, RunResourceAction)]
+        assert all(c.action is ResourceAction.PROBE for c in probes)
+        self.run_actions(probes, running=running, duration_ms=0)
 
     def advance_to(self, now_ms: int) -> list[Command]:
         """Step at every deadline up to `now_ms`, then at `now_ms`."""
@@ -251,6 +262,7 @@ class Node:
         running: Iterable[str] = (),
         failing_starts: Iterable[str] = (),
         failing_stops: Iterable[str] = (),
+        duration_ms: int = 10,
     ) -> list[Command]:
         """Answer resource actions until none is left: `status` says running only for
         resources in `running`; starts of `failing_starts` and stops of `failing_stops` fail."""
@@ -261,7 +273,7 @@ class Node:
         while queue:
             command = queue.pop(0)
             outcome = _world_outcome(command, running_set, failing_set)
-            new = self.complete(command, outcome)
+            new = self.complete(command, outcome, duration_ms=duration_ms)
             produced.extend(new)
             queue.extend(c for c in new if isinstance(c, RunResourceAction))
         return produced

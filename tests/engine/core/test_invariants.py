@@ -319,7 +319,7 @@ class ThreeNodeMachine(SingleNodeMachine):
     node_count = 3
 
 
-_settings = settings(max_examples=100, stateful_step_count=50)
+_settings = settings(max_examples=75, stateful_step_count=50)
 TestTwoNodeInvariants = SingleNodeMachine.TestCase
 TestTwoNodeInvariants.settings = _settings
 TestThreeNodeInvariants = ThreeNodeMachine.TestCase

@@ -27,7 +27,10 @@ def warnings(commands: object) -> list[str]:
 def test_boot_announces_itself_at_once_and_waits_for_its_peer() -> None:
     node = Node()
     node.start(make_config())
-    assert [p.phase for p in heartbeats(node.commands)] == [NodePhase.BOOTING]
+    sent = heartbeats(node.commands)
+    assert {p.phase for p in sent} == {NodePhase.BOOTING}
+    assert sent[0].probing_groups == ("ip_a", "ip_b")  # start-up probes come first
+    assert sent[-1].probing_groups == ()
     assert node.state.phase is NodePhase.BOOTING
     assert node.state.peers["beta"].status is PeerStatus.INIT
     assert next_deadline(node.state) == KEEPALIVE_MS
