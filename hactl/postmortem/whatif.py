@@ -37,7 +37,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.config.errors import ValueProblem
 from engine.config.model import ClusterConfig, Timed, Timings, ValueSource
+from engine.config.timeparse import parse_duration_ms
 from engine.core.codec import MalformedMessageError, decode_event, is_engine_kind
 from engine.core.commands import Command, FenceNode, RunResourceAction
 from engine.core.deadlines import next_deadline
@@ -135,6 +137,27 @@ def what_if_journals(journals: Sequence[NodeJournal], overrides: Mapping[str, in
     return WhatIfReport(overrides_ms=dict(overrides), recorded_timings_ms=recorded_timings,
                         changes=tuple(changes), assumed_completion_count=assumed,
                         dropped_completion_count=dropped, notes=tuple(dict.fromkeys(notes)))
+
+
+def parse_what_if_options(texts: Sequence[str]) -> dict[str, int]:
+    """`["deadtime=5s", "keepalive=500ms"]` -> `{"deadtime": 5000, "keepalive": 500}`.
+
+    Values use Heartbeat's time syntax (`engine.config.timeparse`: bare seconds, `5s`,
+    `500ms`); every error names the option as written.
+    """
+    overrides: dict[str, int] = {}
+    for text in texts:
+        name, separator, value = text.partition("=")
+        name = name.strip().lower()
+        if not separator or not value.strip():
+            raise WhatIfError(f"--what-if {text!r}: write NAME=TIME, like deadtime=5s")
+        try:
+            overrides[name] = parse_duration_ms(value.strip())
+        except ValueProblem as problem:
+            hint = f" ({problem.hint})" if problem.hint else ""
+            raise WhatIfError(f"--what-if {text!r}: {problem.message}{hint}") from None
+    _check_overrides(overrides)
+    return overrides
 
 
 def _check_overrides(overrides: Mapping[str, int]) -> None:

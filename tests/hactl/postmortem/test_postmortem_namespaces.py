@@ -9,13 +9,18 @@ order with their durations, and estimate an outage within 20% of what the client
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+
+import msgpack
 
 import pytest
 from typer.testing import CliRunner
 
 from hactl.cli import app
 from hactl.daemon.lab import ClusterLab, read_probe, wait_for
+from journal import kinds, verify_journal
+from journal.testing import frames, segment_paths
 from tests.hactl.daemon.namespace_support import cluster_lab, wait_client_sees, wait_holder
 
 pytestmark = [pytest.mark.needs_root, pytest.mark.slow]
@@ -49,6 +54,22 @@ def _wait_sealed(lab: ClusterLab, role: str) -> None:
              what=f"{role}'s journal to seal seq {last_seq}")
 
 
+def cut_after_an_earlier_seal(directory: Path, *, seals_back: int) -> int:
+    """Truncate the journal cleanly right after its seal `seals_back` from the end, as an
+    admin hiding the last records would: the result verifies on its own. Returns the last
+    seq kept."""
+    [segment] = segment_paths(directory)
+    data = segment.read_bytes()
+    seals = []
+    for frame in frames(data)[1:]:
+        fields = msgpack.unpackb(frame.body, raw=False)
+        if fields[1] == kinds.SEAL:
+            seals.append((frame.end, fields[0]))
+    end, seal_seq = seals[-1 - seals_back]
+    segment.write_bytes(data[:end])
+    return int(seal_seq)
+
+
 def test_postmortem_last_explains_a_real_failover(tmp_path: Path) -> None:
     probe = tmp_path / "probe.txt"
     with cluster_lab() as lab:
@@ -67,6 +88,12 @@ def test_postmortem_last_explains_a_real_failover(tmp_path: Path) -> None:
         result = runner.invoke(app, ["postmortem", "--last",
                                      *(arg for j in journals for arg in ("--journal", str(j)))])
         merged = runner.invoke(app, ["journal", "merge", "--json", *map(str, journals)])
+        truncated, witness = tmp_path / "master-truncated", tmp_path / "backup"
+        shutil.copytree(journals[0], truncated)
+        shutil.copytree(journals[1], witness)  # the lab's directories go with the lab
+    cut_after_an_earlier_seal(truncated, seals_back=10)
+    assert verify_journal(truncated).is_ok  # on its own, the cut is invisible
+    caught = runner.invoke(app, ["journal", "merge", str(truncated), str(witness)])
     assert result.exit_code == 0, result.output
     text = result.output
     assert "FAILOVER of master, seen by backup" in text
@@ -85,3 +112,7 @@ def test_postmortem_last_explains_a_real_failover(tmp_path: Path) -> None:
     assert abs(estimate_ms - measured_ms) <= 0.2 * measured_ms, (estimate_ms, measured_ms)
     header = merged.output.splitlines()[0]
     assert '"equivocations": []' in header and '"broken_edges": 0' in header
+    assert caught.exit_code == 1
+    assert re.search(r"EQUIVOCATION: master's journal was truncated: backup's record \d+ holds "
+                     r"master's seal for seq \d+ .* but master's journal ends at seq \d+; the "
+                     r"seal's signature checks under master's key", caught.output), caught.output

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from hactl.postmortem.chain import IncidentKind
-from hactl.postmortem.whatif import WhatIfError, render_what_if, run_what_if
+from hactl.postmortem.whatif import (
+    WhatIfError,
+    parse_what_if_options,
+    render_what_if,
+    run_what_if,
+)
 from tests.hactl.postmortem.simulated import partition_for
 
 
@@ -68,3 +73,14 @@ def test_unknown_or_zero_timings_are_refused_with_the_name(tmp_path: Path) -> No
         run_what_if([tmp_path], {"deadtme": 5000})
     with pytest.raises(WhatIfError, match="must be positive"):
         run_what_if([tmp_path], {"deadtime": 0})
+
+
+def test_what_if_options_parse_heartbeat_times_and_name_the_bad_one() -> None:
+    assert parse_what_if_options(["deadtime=5s", "keepalive=500ms", "warntime=2"]) == {
+        "deadtime": 5000, "keepalive": 500, "warntime": 2000}
+    with pytest.raises(WhatIfError, match="'deadtime': write NAME=TIME"):
+        parse_what_if_options(["deadtime"])
+    with pytest.raises(WhatIfError, match="'deadtime=5 s'.*not a time"):
+        parse_what_if_options(["deadtime=5 s"])
+    with pytest.raises(WhatIfError, match="unknown timing"):
+        parse_what_if_options(["deadtme=5s"])
