@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import struct
 import zlib
 from collections.abc import Callable
 
@@ -23,6 +24,8 @@ from journal.framing import BODY_BYTES_MAX, FRAME_HEADER, FRAME_HEADER_BYTES, Bu
 from journal.seal import EpochAnnouncement, Seal, seal_from_payload
 
 RecordVisitor = Callable[[int, int, int, int, object, bytes], None]
+# The first bytes of a record body: array-of-5 marker, uint32 marker, seq, kind byte.
+_ENGINE_RECORD_PREFIX = struct.Struct(">BBIB")
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -103,6 +106,8 @@ def walk_segment(
     first_wall_ns = state.first_wall_ns
     last_wall_ns = state.last_wall_ns
     last_monotonic_ns = 0
+    peek = _ENGINE_RECORD_PREFIX.unpack_from
+    undecoded_offset: int | None = None  # a fast-path record whose times are still unread
     try:
         while offset < end_offset:
             if end_offset - offset < FRAME_HEADER_BYTES:
@@ -115,6 +120,24 @@ def walk_segment(
             body = view[offset + FRAME_HEADER_BYTES : body_end]
             if crc32(body) != crc:
                 return _stop(offset, next_seq, "bad CRC", True, last_seal)
+            if length >= _ENGINE_RECORD_PREFIX.size:
+                # Fast path for the bulk of a journal: an engine record (kind 100..127)
+                # with a 32-bit seq needs no decoding to be sequenced and chained.
+                array_marker, seq_marker, peeked_seq, kind_byte = peek(view, body_end - length)
+                if array_marker == 0x95 and seq_marker == 0xCE \
+                        and first_engine_kind <= kind_byte < 0x80:
+                    if peeked_seq != next_seq:
+                        return _stop(offset, next_seq, _misfit(peeked_seq, 0, next_seq), False,
+                                     last_seal)
+                    hasher = sha256(head)
+                    hasher.update(body)
+                    head = hasher.digest()
+                    if first_wall_ns is None:
+                        first_wall_ns = _times(view, offset, body_end)[1]
+                    undecoded_offset = offset
+                    next_seq = peeked_seq + 1
+                    offset = body_end
+                    continue
             try:
                 seq, kind, monotonic_ns, wall_ns, payload = unpackb(body)
             except Exception:
@@ -132,6 +155,9 @@ def walk_segment(
                     return _stop(offset, seq, problem_text, False, last_seal)
                 head = hasher.digest()
                 if kind == kinds.SEAL:
+                    if undecoded_offset is not None:
+                        last_monotonic_ns, last_wall_ns = _times(view, undecoded_offset, None)
+                        undecoded_offset = None
                     last_seal = SealPoint(
                         head=head, next_seq=seq + 1, epoch=state.epoch,
                         epoch_public_key=state.epoch_public_key, start_offset=offset,
@@ -140,23 +166,35 @@ def walk_segment(
                     )
                 else:
                     last_monotonic_ns, last_wall_ns = monotonic_ns, wall_ns
+                    undecoded_offset = None
                     first_wall_ns = wall_ns if first_wall_ns is None else first_wall_ns
                 if visitor is not None:
                     visitor(seq, kind, monotonic_ns, wall_ns, payload, head)
             else:
                 head = hasher.digest()
                 last_monotonic_ns, last_wall_ns = monotonic_ns, wall_ns
+                undecoded_offset = None
                 if first_wall_ns is None:
                     first_wall_ns = wall_ns
             next_seq = seq + 1
             offset = body_end
     finally:
+        if undecoded_offset is not None:
+            last_wall_ns = _times(view, undecoded_offset, None)[1]
         state.head = head
         state.next_seq = next_seq
         state.records += next_seq - start_seq
         state.first_wall_ns = first_wall_ns
         state.last_wall_ns = last_wall_ns
     return WalkResult(problem=None, valid_end_offset=offset, last_seal=last_seal)
+
+
+def _times(view: memoryview, offset: int, body_end: int | None) -> tuple[int, int]:
+    """(monotonic_ns, wall_ns) of the already checked record framed at `offset`."""
+    length, _crc = FRAME_HEADER.unpack_from(view, offset)
+    end = offset + FRAME_HEADER_BYTES + length if body_end is None else body_end
+    fields = msgpack.unpackb(view[offset + FRAME_HEADER_BYTES : end])
+    return fields[2], fields[3]
 
 
 def _misfit(seq: object, kind: object, next_seq: int) -> str:
