@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import msgpack
-
 import pytest
 from typer.testing import CliRunner
 

@@ -80,7 +80,7 @@ def test_what_if_options_parse_heartbeat_times_and_name_the_bad_one() -> None:
         "deadtime": 5000, "keepalive": 500, "warntime": 2000}
     with pytest.raises(WhatIfError, match="'deadtime': write NAME=TIME"):
         parse_what_if_options(["deadtime"])
-    with pytest.raises(WhatIfError, match="'deadtime=5 s'.*not a time"):
+    with pytest.raises(WhatIfError, match=r"'deadtime=5 s'.*not a time"):
         parse_what_if_options(["deadtime=5 s"])
     with pytest.raises(WhatIfError, match="unknown timing"):
         parse_what_if_options(["deadtme=5s"])
