@@ -23,6 +23,7 @@ import os
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import msgpack
@@ -166,7 +167,7 @@ class Journal:
                     assert self._latest_seal is not None
                     return self._latest_seal
                 if self._is_epoch_due_locked():
-                    self._begin_epoch_locked()
+                    self._stop_on_os_error(self._begin_epoch_locked)
                 seal = self._append_seal_locked()
                 data = b"".join(self._pending)
                 self._pending.clear()
@@ -182,7 +183,7 @@ class Journal:
                     self._keys.erase_all_except(self._epoch)
                     self._erase_old_keys_after_commit = False
                 if self._segment_bytes >= self._segment_bytes_max:
-                    self._rotate_segment_locked()
+                    self._stop_on_os_error(self._rotate_segment_locked)
             return seal
 
     def latest_seal(self) -> Seal:
@@ -320,6 +321,18 @@ class Journal:
         self._private_key = new_key
         self._epoch_started_monotonic_ns = self._last_monotonic_ns
         self._erase_old_keys_after_commit = True
+
+    def _stop_on_os_error(self, action: Callable[[], None]) -> None:
+        """Key files and new segments fail like any write: the journal stops."""
+        try:
+            action()
+        except OSError as error:
+            failure = JournalFsyncError(
+                f"{self.directory}: starting a key epoch or segment failed ({error}); the "
+                "node must stop"
+            )
+            self._failure = failure
+            raise failure from error
 
     def _write_durably(self, descriptor: int, data: bytes, is_directory_sync_due: bool) -> None:
         try:

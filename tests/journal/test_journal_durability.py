@@ -75,3 +75,21 @@ def test_a_failed_fdatasync_stops_the_journal_for_good(
     Journal.open(directory, node="alpha", sync=True).close()
     assert engine_records(directory)[0] == (acknowledged, 100, ["acknowledged"])
     assert verify_journal(directory).is_ok
+
+
+def test_a_key_epoch_that_cannot_be_written_stops_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal.open(tmp_path / "journal", node="alpha", sync=False, monotonic_ns=0,
+                           wall_ns=0, epoch_interval_ns=1000)
+
+    def disk_full(source: object, destination: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)  # the key file's atomic rename
+    journal.append(100, ["due"], monotonic_ns=5000, wall_ns=0)
+    with pytest.raises(JournalFsyncError, match="node must stop"):
+        journal.commit()
+    with pytest.raises(JournalFsyncError):
+        journal.append(100, ["after"], monotonic_ns=5001, wall_ns=0)
+    journal.close()
