@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from hactl.postmortem.chain import Incident, IncidentKind
+from hactl.postmortem.chain import Incident, IncidentKind, StepCategory
 from hactl.postmortem.incidents import find_incidents
 from hactl.postmortem.merge import MergedTimeline, merge_journals
 from hactl.postmortem.sources import NodeJournal
@@ -51,8 +51,36 @@ def postmortem(journals: Sequence[NodeJournal]) -> PostmortemReport:
         for incident in find_incidents(trace):
             incidents.append(_corrected(incident, merged))
     incidents.sort(key=lambda incident: (incident.started_wall_ms, incident.node))
+    if merged is not None:
+        incidents = [_across_nodes(incident, incidents) for incident in incidents]
     return PostmortemReport(journals=tuple(journals), traces=traces,
                             incidents=tuple(incidents), merged=merged)
+
+
+def _across_nodes(incident: Incident, incidents: list[Incident]) -> Incident:
+    """A handover's outage starts at the releasing node's first stop, not at this node's
+    first step: find the incident that sent the "release done" this one started after."""
+    if incident.outage_to_wall_ms is None:
+        return incident
+    for step in incident.steps:
+        if step.category is not StepCategory.MESSAGE or \
+                not step.text.startswith("release done from "):
+            continue
+        peer = step.text.removeprefix("release done from ").split(" ", 1)[0]
+        releaser = next((other for other in incidents if other.node == peer and any(
+            mine.category is StepCategory.MESSAGE
+            and mine.text.startswith(f"release done to {incident.node}")
+            and mine.wall_ms <= step.wall_ms for mine in other.steps)
+            and other.started_wall_ms <= step.wall_ms), None)  # fmt: skip
+        stops = [mine for mine in releaser.steps if mine.category is StepCategory.RELEASE] \
+            if releaser is not None else []
+        if stops:
+            first_stop_ms = min(stop.wall_ms for stop in stops)
+            return replace(incident, outage_ms=max(0, incident.outage_to_wall_ms - first_stop_ms),
+                           outage_from_wall_ms=first_stop_ms,
+                           outage_basis=f"from {peer}'s first stop to the last start's success "
+                                        "here (across nodes, on the corrected clock)")
+    return incident
 
 
 def _corrected(incident: Incident, merged: MergedTimeline | None) -> Incident:

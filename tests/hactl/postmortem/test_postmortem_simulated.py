@@ -77,6 +77,9 @@ def test_failback_after_the_preferred_node_returns(tmp_path: Path) -> None:
     assert taken_back is not None and taken_back.kind is IncidentKind.FAILBACK
     assert taken_back.node == "node1"
     assert "node node2 released its groups back" in taken_back.cause
+    # the outage spans node2's two stops (100 ms each) and node1's statuses and starts
+    assert taken_back.outage_basis.startswith("from node2's first stop")
+    assert taken_back.outage_ms is not None and 400 <= taken_back.outage_ms <= 600
     assert taken_back.started_wall_ms >= released.started_wall_ms
 
 
@@ -111,7 +114,8 @@ def test_an_admin_standby_names_the_uid(tmp_path: Path) -> None:
     taken = next(i for i in report.notable() if i.node == "node2")
     assert taken.kind is IncidentKind.TAKEOVER
     assert "node node1 released the groups" in taken.cause
-    assert taken.outage_ms is not None
+    assert taken.outage_basis.startswith("from node1's first stop")
+    assert taken.outage_ms is not None and 400 <= taken.outage_ms <= 600
 
 
 def test_a_monitor_failure_is_classified_with_its_output(tmp_path: Path) -> None:
