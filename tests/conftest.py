@@ -11,6 +11,8 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -46,3 +48,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("HACTL_REQUIRE_ROOT_TESTS") == "1":
         pytest.fail(f"HACTL_REQUIRE_ROOT_TESTS=1 but {obstacle}", pytrace=False)
     pytest.skip(f"needs root and network namespaces: {obstacle}")
+
+
+# The host's real state and run directories: a test must work in its own tmp dirs, never
+# here (a default left in a CLI call would otherwise read or write a real node's journal).
+HOST_DIRECTORIES = (Path("/var/lib/hactl"), Path("/run/hactl"))
+
+
+@pytest.fixture(autouse=True)
+def _host_directories_untouched(request: pytest.FixtureRequest) -> Iterator[None]:
+    before = {directory: directory.exists() for directory in HOST_DIRECTORIES}
+    yield
+    if request.node.get_closest_marker("uses_host_directories") is not None:
+        return
+    created = [str(d) for d, existed in before.items() if not existed and d.exists()]
+    assert not created, f"this test created {created} on the host; give it a tmp dir"

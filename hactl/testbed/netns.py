@@ -18,6 +18,7 @@ plain commands are easy to read in a failure log and to repeat by hand.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -198,9 +199,13 @@ class Topology:
             run_ip("netns", "delete", namespace, check=False)
 
 
+_tags_made = itertools.count()
+
+
 def new_tag() -> str:
-    """A short tag that keeps parallel topologies (and leftovers) apart."""
-    return f"{os.getpid() % 100000:05d}{os.urandom(1).hex()}"
+    """A short tag that keeps topologies apart: this process's pid, a counter for the ones
+    it made before, and random bits for processes that reuse a pid (leftovers)."""
+    return f"{os.getpid() % 100000:05d}{next(_tags_made)}{os.urandom(2).hex()}"
 
 
 @contextlib.contextmanager

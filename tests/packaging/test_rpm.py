@@ -22,7 +22,7 @@ CONFIG_DIR = Path("/etc/ha.d")
 STATE_DIR = Path("/var/lib/hactl")
 LAUNCHER_PYTHON = "python3.11"  # the interpreter CI's build targets (Debian's /usr/bin/python3.11)
 
-pytestmark = [pytest.mark.needs_root, pytest.mark.slow]
+pytestmark = [pytest.mark.needs_root, pytest.mark.slow, pytest.mark.uses_host_directories]
 
 
 def _run(*argv: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -57,6 +57,8 @@ def installed_host() -> Iterator[None]:
     already = [p for p in PACKAGES if _run("rpm", "-q", p, check=False).returncode == 0]
     if already:
         pytest.fail(f"{already} already installed on this host; remove them before this test")
+    if STATE_DIR.exists():  # never risk a real node's journal: the cleanup below removes it
+        pytest.fail(f"{STATE_DIR} exists on this host; this test installs and removes it")
     try:
         yield
     finally:
