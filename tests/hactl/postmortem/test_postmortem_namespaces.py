@@ -16,15 +16,22 @@ import msgpack
 import pytest
 from typer.testing import CliRunner
 
+from engine.core.codec import EVENT_KINDS
+from engine.core.events import HeartbeatReceived
 from hactl.cli import app
 from hactl.daemon.lab import ClusterLab, read_probe, wait_for
-from journal import kinds, verify_journal
+from hactl.postmortem.report import postmortem
+from hactl.postmortem.sources import load_journals
+from hactl.postmortem.trace import trace_node
+from hactl.postmortem.whatif import render_what_if, run_what_if
+from journal import kinds, read_records, verify_journal
 from journal.testing import frames, segment_paths
 from tests.hactl.daemon.namespace_support import cluster_lab, wait_client_sees, wait_holder
 
 pytestmark = [pytest.mark.needs_root, pytest.mark.slow]
 runner = CliRunner()
 BOTH = ("master", "backup")
+HEARTBEAT_KIND = EVENT_KINDS[HeartbeatReceived]
 
 
 def _answers(probe: Path, node: str) -> int:
@@ -115,3 +122,33 @@ def test_postmortem_last_explains_a_real_failover(tmp_path: Path) -> None:
     assert re.search(r"EQUIVOCATION: master's journal was truncated: backup's record \d+ holds "
                      r"master's seal for seq \d+ .* but master's journal ends at seq \d+; the "
                      r"seal's signature checks under master's key", caught.output), caught.output
+
+
+def test_what_if_on_a_real_journal_with_heartbeat_jitter(tmp_path: Path) -> None:
+    """Real daemons whose packets are dropped (30%) and delayed (0-150 ms) by the daemon's
+    test-only transport hook: no failover at deadtime 2 s; what-if finds the worst gap."""
+    jitter = {"HACTL_TEST_FAULTS": "seed=7,drop=0.3,delay_ms=0-150"}
+    with cluster_lab(extra_environment=jitter) as lab:
+        lab.start_all()
+        wait_holder(lab, "master", observers=BOTH)
+        wait_for(lambda: _heartbeats_heard(lab) >= 60, timeout_s=30, what="60 heartbeats")
+        _wait_sealed(lab, "backup")
+        for role in BOTH:
+            lab.kill_daemon(role)
+        recorded = tmp_path / "backup"
+        shutil.copytree(lab.state_dir("backup") / "journal", recorded)
+    journal = load_journals([recorded])[0]
+    assert postmortem([journal]).notable() == (), "the recording itself has no incident"
+    [series] = trace_node(journal).series_for(1, "master").values()
+    worst_gap_ms = series.worst_gap_ms()
+    assert 200 < worst_gap_ms < 2000
+    lowered = run_what_if([recorded], {"deadtime": worst_gap_ms - 50})
+    assert [change.subject for change in lowered.new_false_failovers] == ["master"]
+    assert "false failover(s) with these settings" in render_what_if(lowered)
+    raised = run_what_if([recorded], {"deadtime": worst_gap_ms + 300})
+    assert raised.false_failovers == () and raised.by_change("new") == ()
+
+
+def _heartbeats_heard(lab: ClusterLab) -> int:
+    directory = lab.state_dir("backup") / "journal"
+    return sum(1 for record in read_records(directory) if record.kind == HEARTBEAT_KIND)
