@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from engine.core.codec import EVENT_KINDS, decode_event
 from engine.core.events import ControlMessageReceived, HeartbeatReceived
 from engine.sim import faults
@@ -20,10 +22,10 @@ SKEW_MS = -7000
 Action = faults.Fault | tuple[str, str]
 
 
-def _skewed_failover(out: Path, *, jump_ms: int | None = None
+def _skewed_failover(out: Path, *, jump_ms: int | None = None, skew_ms: int = SKEW_MS
                      ) -> tuple[MergedTimeline, dict[str, NodeJournal]]:
     script: list[tuple[int, Action]] = [
-        (0, faults.ClockJump(node="node2", delta_ms=SKEW_MS)),
+        (0, faults.ClockJump(node="node2", delta_ms=skew_ms)),
         (10_000, faults.Crash(node="node1")), (20_000, ("boot", "node1"))]  # fmt: skip
     if jump_ms is not None:
         script.append((15_000, faults.ClockJump(node="node2", delta_ms=jump_ms)))
@@ -58,8 +60,10 @@ def _positions(merged: MergedTimeline) -> dict[tuple[str, int], int]:
     return {(item.node, item.record.seq): index for index, item in enumerate(merged.records)}
 
 
-def test_every_cross_node_cause_comes_before_its_effect_despite_skew(tmp_path: Path) -> None:
-    merged, journals = _skewed_failover(tmp_path)
+@pytest.mark.parametrize("skew_ms", [SKEW_MS, 3_600_000])
+def test_every_cross_node_cause_comes_before_its_effect_despite_skew(
+        tmp_path: Path, skew_ms: int) -> None:
+    merged, journals = _skewed_failover(tmp_path, skew_ms=skew_ms)
     pairs = _status_pairs(journals)
     assert len(pairs) >= 6
     position = _positions(merged)

@@ -7,6 +7,7 @@ skips on a laptop and fails in CI (HACTL_REQUIRE_ROOT_TESTS=1), like the namespa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -69,6 +70,14 @@ def test_the_page_draws_lanes_and_the_incident_in_a_real_browser(tmp_path: Path)
     for kind in ("dead", "start", "outage", "fence", "heartbeats"):
         widths = re.findall(rf'class="item {kind}"[^>]*width="([\d.]+)"', html)
         assert widths and all(float(width) > 0 for width in widths), kind
+    # hovering shows the journal record: the table the script reads holds the dead item's
+    dead_record = re.search(r'class="item dead"[^>]*data-record="([^"]+)"', html)
+    table = re.search(r'<script type="application/json" id="records">(.*?)</script>', html,
+                      re.DOTALL)
+    assert dead_record is not None and table is not None
+    record = json.loads(table[1])[dead_record[1]]
+    assert record["node"] == "node2" and record["kind"] == "TimeAdvanced"
+    assert record["fields"]["now_ms"] and record["summary"].endswith("TimeAdvanced")
 
     screenshot = tmp_path / "timeline.png"
     shot = _browser(tmp_path, f"--screenshot={screenshot}", page.as_uri())
