@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.core.claims import answer_acquire, claims_refused
 from engine.core.commands import LogLevel, SendControlMessage
 from engine.core.effects import Effects
 from engine.core.events import ControlMessageReceived
@@ -69,19 +70,27 @@ def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects
     message = event.message
     if message.kind is ControlKind.ACK:
         return _acknowledged(state, event.from_node, message, fx)
-    acknowledgement = ControlMessage(kind=ControlKind.ACK, acked_message_id=event.message_id)
+    key = _control_key(event.generation, event.message_id)
+    is_repeat = key in peer.processed_control_ids
+    refused: tuple[str, ...] = ()
+    if message.kind is ControlKind.ACQUIRE:
+        state, refused = answer_acquire(state, peer, message.groups, is_repeat, fx)
+    acknowledgement = ControlMessage(
+        kind=ControlKind.ACK, acked_message_id=event.message_id, groups=refused
+    )
     fx.emit(
         SendControlMessage(
             to_node=event.from_node, message_id=fx.new_message_id(), message=acknowledgement
         )
     )
-    key = _control_key(event.generation, event.message_id)
-    if key in peer.processed_control_ids:
+    if is_repeat:
         return state
-    peer = replace(peer, processed_control_ids=peer.processed_control_ids | {key})
+    peer = replace(state.peers[peer.name], processed_control_ids=peer.processed_control_ids | {key})
     peers = dict(state.peers)
     peers[peer.name] = peer
     state = replace(state, peers=peers)
+    if message.kind is ControlKind.ACQUIRE:
+        return state
     return _apply(state, peer, message, fx)
 
 
@@ -100,7 +109,10 @@ def _acknowledged(
     )
     if len(kept) != len(state.outgoing):
         fx.is_dirty = True
-    return replace(state, outgoing=kept)
+    state = replace(state, outgoing=kept)
+    if message.groups:
+        state = claims_refused(state, from_node, message.groups, fx)
+    return state
 
 
 def _apply(state: NodeState, peer: PeerState, message: ControlMessage, fx: Effects) -> NodeState:
@@ -120,7 +132,7 @@ def _apply(state: NodeState, peer: PeerState, message: ControlMessage, fx: Effec
             return _release_done(state, peer, frozenset(message.groups), fx)
         case ControlKind.SHUTDOWN_NOTICE:
             return mark_left(state, peer, fx)
-        case ControlKind.ACK:
+        case ControlKind.ACK | ControlKind.ACQUIRE:
             raise AssertionError("handled by the caller")
 
 

@@ -73,7 +73,11 @@ def drive(
     fx: Effects,
 ) -> tuple[GroupRun, GroupSignal]:
     """Take the next step toward holding (`should_hold`) or releasing the group."""
-    if run.pending is not None or run.phase in (GroupPhase.STOP_FAILED, GroupPhase.PROBING):
+    if run.pending is not None or run.phase in (
+        GroupPhase.STOP_FAILED,
+        GroupPhase.PROBING,
+        GroupPhase.CLAIMING,  # reconcile moves it on (claims.py)
+    ):
         return run, GroupSignal.NONE
     if not should_hold and run.phase in (
         GroupPhase.STARTING,
@@ -99,7 +103,7 @@ def drive(
             return _restart_step(run, config, now_ms, fx)
         case GroupPhase.STOPPING:
             return _stop_step(run, now_ms, fx)
-        case GroupPhase.STOP_FAILED | GroupPhase.PROBING:
+        case GroupPhase.STOP_FAILED | GroupPhase.PROBING | GroupPhase.CLAIMING:
             raise AssertionError("returned above")
 
 

@@ -10,7 +10,9 @@ from engine.core.messages import NodePhase, StatusPayload
 from engine.core.placement import MemberView
 from engine.core.state import GroupPhase, NodeState, PeerStatus
 
-HOLDING_PHASES = frozenset({GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING})
+HOLDING_PHASES = frozenset(
+    {GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING}
+)
 OCCUPYING_PHASES = HOLDING_PHASES | {
     GroupPhase.STOPPING,
     GroupPhase.STOP_FAILED,
@@ -96,7 +98,7 @@ def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
     for name, run in state.groups.items():
         if run.phase is GroupPhase.RUNNING:
             running.append(name)
-        elif run.phase in (GroupPhase.STARTING, GroupPhase.RESTARTING):
+        elif run.phase in (GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RESTARTING):
             starting.append(name)
         elif run.phase in (GroupPhase.STOPPING, GroupPhase.STOP_FAILED):
             stopping.append(name)

@@ -61,7 +61,8 @@ class ControlKind(enum.Enum):
     STANDBY_REQUEST = "standby_request"  # hb_takeover on the sender: give these groups away
     RELEASE_DONE = "release_done"  # the sender finished stopping these groups
     SHUTDOWN_NOTICE = "shutdown_notice"  # the sender stopped everything and is leaving
-    ACK = "ack"  # receipt of `acked_message_id`; never acknowledged itself
+    ACK = "ack"  # receipt of `acked_message_id` (groups: claims refused); never acked itself
+    ACQUIRE = "acquire"  # the sender is about to start these groups (see claims.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.config.model import QuorumLossPolicy, ResourceGroup
+from engine.core.claims import acquire_message, begin_claim, is_awaiting_answers, withdraw_claim
 from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
@@ -70,6 +71,9 @@ def _reconcile_group(
     config = state.require_config()
     group = _configured_group(state, run.name)
     should_hold, may_start = _decide(state, group, run, members, wanted)
+    state, run = _claim_step(state, run, should_hold=should_hold, may_start=may_start, fx=fx)
+    if run.phase is GroupPhase.CLAIMING:
+        return state  # waiting for every live peer's answer
     new_run, signal = drive(
         run, should_hold=should_hold, may_start=may_start, config=config, now_ms=state.now_ms, fx=fx
     )
@@ -88,6 +92,36 @@ def _reconcile_group(
     groups = dict(state.groups)
     groups[run.name] = new_run
     return replace(state, groups=groups)
+
+
+def _claim_step(
+    state: NodeState, run: GroupRun, *, should_hold: bool, may_start: bool, fx: Effects
+) -> tuple[NodeState, GroupRun]:
+    """Claim a group before starting it; start once every live peer agreed (claims.py)."""
+    name = run.name
+    if run.phase is GroupPhase.CLAIMING:
+        if not should_hold:
+            state = withdraw_claim(state, name)
+            fx.is_dirty = True
+        elif may_start and not is_awaiting_answers(state, name):
+            run = replace(run, phase=GroupPhase.STARTING)
+            groups = dict(state.groups)
+            groups[name] = run
+            state = replace(state, groups=groups)
+        return state, state.groups[name]
+    if run.phase is not GroupPhase.STOPPED or not (should_hold and may_start):
+        return state, run
+    if not any(peer.is_live for peer in state.peers.values()):
+        return state, run  # nobody to ask: start at once
+    run = begin_claim(run)
+    groups = dict(state.groups)
+    groups[name] = run
+    state = replace(state, groups=groups)
+    for peer_name, peer in state.peers.items():
+        if peer.is_live:
+            state = send_control(state, peer_name, acquire_message(name), fx)
+    fx.is_dirty = True
+    return state, run
 
 
 def _configured_group(state: NodeState, name: str) -> ResourceGroup | None:
@@ -115,7 +149,7 @@ def _decide(
     holder = choose_holder(group, members, config.nodes, config.auto_failback)
     if holder != state.local_node:
         return False, False
-    if run.phase is not GroupPhase.STOPPED:
+    if run.phase not in (GroupPhase.STOPPED, GroupPhase.CLAIMING):
         return True, True
     return True, _is_start_safe(state, group.name, wanted)
 

@@ -31,6 +31,7 @@ class LinkStatus(enum.Enum):
 class GroupPhase(enum.Enum):
     PROBING = "probing"  # at node start: what of it really runs here? (issue 9)
     STOPPED = "stopped"
+    CLAIMING = "claiming"  # asked every live peer whether it may start (claims.py)
     STARTING = "starting"  # left to right: status, then start when not running
     RUNNING = "running"
     RESTARTING = "restarting"  # monitor failure: stop from the failed resource up, restart

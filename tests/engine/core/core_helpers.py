@@ -39,6 +39,7 @@ from engine.core.commands import (
 )
 from engine.core.events import (
     ActionOutcome,
+    ControlMessageReceived,
     Event,
     FenceCompleted,
     HeartbeatReceived,
@@ -47,7 +48,7 @@ from engine.core.events import (
     ResourceActionCompleted,
     TimeAdvanced,
 )
-from engine.core.messages import NodePhase, StatusPayload
+from engine.core.messages import ControlKind, ControlMessage, NodePhase, StatusPayload
 from engine.core.state import NodeState
 
 KEEPALIVE_MS = 1_000
@@ -160,6 +161,9 @@ class Node:
     state: NodeState = field(default_factory=initial_state)
     commands: list[Command] = field(default_factory=list)
     seq: int = 0
+    # Live peers agree to every claim at once (claims.py); tests of claims turn this off.
+    does_peer_agree: bool = True
+    ack_id: int = 10_000
 
     @property
     def now_ms(self) -> int:
@@ -170,7 +174,29 @@ class Node:
         deadline_ms = next_deadline(self.state)
         assert deadline_ms is None or deadline_ms > self.state.now_ms, (deadline_ms, event)
         self.commands.extend(commands)
-        return commands
+        if not self.does_peer_agree:
+            return commands
+        produced = list(commands)
+        for command in commands:
+            if (
+                isinstance(command, SendControlMessage)
+                and command.message.kind is ControlKind.ACQUIRE
+            ):
+                produced.extend(self.agree(command))
+        return tuple(produced)
+
+    def agree(self, claim: SendControlMessage) -> tuple[Command, ...]:
+        """The peer acknowledges a claim without refusing it."""
+        self.ack_id += 1
+        return self.feed(
+            ControlMessageReceived(
+                now_ms=self.now_ms,
+                from_node=claim.to_node,
+                generation=self.state.peers[claim.to_node].generation or 1,
+                message_id=self.ack_id,
+                message=ControlMessage(kind=ControlKind.ACK, acked_message_id=claim.message_id),
+            )
+        )
 
     def start(
         self,

@@ -182,7 +182,12 @@ class SingleNodeMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         kind=st.sampled_from(
-            [ControlKind.STANDBY_REQUEST, ControlKind.RELEASE_DONE, ControlKind.SHUTDOWN_NOTICE]
+            [
+                ControlKind.STANDBY_REQUEST,
+                ControlKind.RELEASE_DONE,
+                ControlKind.SHUTDOWN_NOTICE,
+                ControlKind.ACQUIRE,
+            ]
         ),
         groups=group_sets,
     )
@@ -215,6 +220,29 @@ class SingleNodeMachine(RuleBasedStateMachine):
                 exit_code=0,
                 duration_ms=1,
                 output_excerpt="",
+            )
+        )
+
+    @rule(data=st.data(), is_refused=st.booleans())
+    @precondition(
+        lambda self: any(i.message.kind is ControlKind.ACQUIRE for i in self.state.outgoing)
+    )
+    def claim_answered(self, data: st.DataObject, is_refused: bool) -> None:
+        claims = [i for i in self.state.outgoing if i.message.kind is ControlKind.ACQUIRE]
+        claim = data.draw(st.sampled_from(claims))
+        self.message_id += 1
+        answer = ControlMessage(
+            kind=ControlKind.ACK,
+            acked_message_id=claim.message_id,
+            groups=claim.message.groups if is_refused else (),
+        )
+        self.feed(
+            ControlMessageReceived(
+                now_ms=self.now_ms,
+                from_node=claim.to_node,
+                generation=self.generations.get(claim.to_node, 1),
+                message_id=self.message_id,
+                message=answer,
             )
         )
 
@@ -280,7 +308,7 @@ class SingleNodeMachine(RuleBasedStateMachine):
         assert config is not None
         for name, run in self.state.groups.items():
             previous = before.groups.get(name)
-            if previous is None or previous.phase is not GroupPhase.STOPPED:
+            if previous is None or previous.phase not in (GroupPhase.STOPPED, GroupPhase.CLAIMING):
                 continue
             if run.phase is not GroupPhase.STARTING:
                 continue

@@ -1,0 +1,109 @@
+"""Claims: a node starts a group only after every live peer agreed it does not hold it.
+
+Placement alone is not enough for safety: two nodes whose views differ for a moment (a
+status lost or late, a ping count in flux) may each believe it is the holder of a group
+nobody holds. So a node about to start group G first claims it: G turns CLAIMING (reported
+as starting, so it counts as occupied) and an ACQUIRE(G) goes to every live peer. A peer
+answers with an ACK that lists G as refused when it occupies G itself (or is claiming it
+and wins the tie-break: the keeper rule of placement.py); otherwise it records the claim
+(as if the claimant's status said "starting G") and ACKs. When every live peer has ACKed
+without refusing (or died meanwhile), the claimant starts G; a refusal withdraws the claim.
+
+Why this cannot let two nodes start G: each node occupies G continuously from its claim
+to its stop; a peer ACKs without refusing only while not occupying G. If A and B both got
+clean ACKs, B acked A's claim before B claimed, and A acked B's claim before A claimed;
+but each ACK came after the other's claim was sent: a cycle in time, impossible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.core.commands import LogLevel
+from engine.core.effects import Effects
+from engine.core.messages import ControlKind, ControlMessage
+from engine.core.placement import keeper
+from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
+
+
+def is_awaiting_answers(state: NodeState, name: str) -> bool:
+    return any(
+        item.message.kind is ControlKind.ACQUIRE and name in item.message.groups
+        for item in state.outgoing
+    )
+
+
+def withdraw_claim(state: NodeState, name: str) -> NodeState:
+    run = state.groups[name]
+    assert run.phase is GroupPhase.CLAIMING
+    groups = dict(state.groups)
+    groups[name] = replace(run, phase=GroupPhase.STOPPED)
+    outgoing = tuple(
+        item
+        for item in state.outgoing
+        if not (item.message.kind is ControlKind.ACQUIRE and name in item.message.groups)
+    )
+    return replace(state, groups=groups, outgoing=outgoing)
+
+
+def answer_acquire(
+    state: NodeState, peer: PeerState, groups: tuple[str, ...], is_repeat: bool, fx: Effects
+) -> tuple[NodeState, tuple[str, ...]]:
+    """Handle a peer's claim; return the new state and the groups refused to it."""
+    config = state.require_config()
+    refused: list[str] = []
+    for name in groups:
+        run = state.groups.get(name)
+        group = next((g for g in config.groups if g.name == name), None)
+        if run is None or group is None:
+            continue
+        if run.phase is GroupPhase.CLAIMING:
+            winner = keeper(group, [state.local_node, peer.name], config.nodes)
+            if winner == state.local_node:
+                refused.append(name)
+                continue
+            if not is_repeat:
+                fx.log(LogLevel.INFO, f"node {peer.name} claims {name} too and wins: yielding")
+                state = withdraw_claim(state, name)
+                fx.is_dirty = True
+        elif run.phase is not GroupPhase.STOPPED:
+            refused.append(name)
+            continue
+        if not is_repeat:
+            state = record_occupation(state, peer.name, name)
+            fx.is_dirty = True
+    return state, tuple(refused)
+
+
+def claims_refused(
+    state: NodeState, from_node: str, groups: tuple[str, ...], fx: Effects
+) -> NodeState:
+    for name in groups:
+        run = state.groups.get(name)
+        if run is None or run.phase is not GroupPhase.CLAIMING:
+            continue
+        fx.log(LogLevel.INFO, f"node {from_node} refused our claim on {name}: it holds it")
+        state = withdraw_claim(state, name)
+        state = record_occupation(state, from_node, name)
+        fx.is_dirty = True
+    return state
+
+
+def record_occupation(state: NodeState, peer_name: str, name: str) -> NodeState:
+    """Remember that a peer claims or holds a group until its next newer status says."""
+    peer = state.peers.get(peer_name)
+    if peer is None or peer.payload is None or name in peer.payload.occupied_groups():
+        return state
+    payload = replace(peer.payload, starting_groups=(*peer.payload.starting_groups, name))
+    peers = dict(state.peers)
+    peers[peer_name] = replace(peer, payload=payload)
+    return replace(state, peers=peers)
+
+
+def acquire_message(name: str) -> ControlMessage:
+    return ControlMessage(kind=ControlKind.ACQUIRE, groups=(name,))
+
+
+def begin_claim(run: GroupRun) -> GroupRun:
+    assert run.phase is GroupPhase.STOPPED and run.pending is None
+    return replace(run, phase=GroupPhase.CLAIMING)
