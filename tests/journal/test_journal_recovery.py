@@ -193,7 +193,10 @@ def test_an_interrupted_segment_rotation_is_rolled_back(tmp_path: Path) -> None:
     newest.write_bytes(data[: rotation_seal.end - 5])
     for path, key in keys_before_rotation.items():
         path.write_bytes(key)
-    with Journal.open(directory, node="alpha", sync=False) as reopened:
+    # Times in the records' own clock: the default (this host's uptime) could make an
+    # epoch due, and the recovery commit would then rotate the key.
+    with Journal.open(directory, node="alpha", sync=False, monotonic_ns=1,
+                      wall_ns=WALL_BASE_NS) as reopened:
         assert reopened.recovery is not None
         assert newest.name in reopened.recovery.reason
         assert reopened.epoch == 0
