@@ -50,7 +50,7 @@ def _write_batches(journal: Journal, batches: list[list[int]], first_index: int 
     return written
 
 
-@settings(max_examples=150)
+@settings(max_examples=80)
 @given(
     acknowledged_batches=batches,
     in_flight_batch=st.lists(st.integers(0, 2**40), min_size=1, max_size=20),
@@ -97,7 +97,7 @@ def test_a_crash_in_any_commit_loses_nothing_acknowledged(
         assert (reopened.recovery is not None) == is_anything_dropped
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(cut_fraction=st.floats(0, 1))
 def test_truncating_the_last_segment_anywhere_still_opens(cut_fraction: float) -> None:
     with tempfile.TemporaryDirectory() as temporary:

@@ -37,7 +37,7 @@ streams = st.lists(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(stream=streams, segment_bytes_max=st.sampled_from([600, 4096, 1 << 26]))
 def test_random_streams_read_back_identical_after_reopen(
     stream: list[tuple[int, object, bool]], segment_bytes_max: int

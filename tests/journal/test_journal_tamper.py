@@ -61,7 +61,7 @@ def _seq_of(frame: Frame) -> int:
     return seq
 
 
-@settings(max_examples=150)
+@settings(max_examples=80)
 @given(position_fraction=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7),
        segment_choice=st.integers(0, 100))
 def test_flipping_any_bit_anywhere_is_found_in_that_segment_at_or_before_it(
