@@ -9,23 +9,32 @@ configuration's answers.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 
-from engine.config.model import ClusterConfig, Resource
+from engine.config.model import ClusterConfig, IPAddressResource, Resource
 from engine.core.commands import FenceNode, RunResourceAction, SendPing
 from engine.core.events import (
     ActionOutcome,
     Event,
     FenceCompleted,
     PingResultReceived,
+    ResourceAction,
     ResourceActionCompleted,
 )
-from hactl.agents import AgentAction, AgentContext, AgentOutcome, run_agent_action
+from hactl.agents import (
+    AgentAction,
+    AgentContext,
+    AgentOutcome,
+    keep_announcing,
+    run_agent_action,
+)
+from hactl.agents.ip_address import query_address
 from hactl.stonith import DeviceSettings, FenceAction, StonithConfigError, applies_to, make_device
 
 FENCE_TIMEOUT_MS = 60_000
@@ -63,15 +72,30 @@ class Executor:
     context: AgentContext
     device_settings: DeviceSettings
     post: Post
+    refresh_scopes: dict[str, trio.CancelScope] = field(default_factory=dict)
+
+    def reconfigure(self, config: ClusterConfig) -> None:
+        """A reload: new resources, devices and ARP settings apply to the next action."""
+        announcement = config.address_announcement
+        self.config = config
+        self.context = dataclasses.replace(
+            self.context, arp_count=announcement.count,
+            arp_interval_ms=announcement.interval_ms, arp_refresh_ms=announcement.refresh_ms,
+        )  # fmt: skip
 
     async def run_resource_action(self, command: RunResourceAction) -> None:
         resource = find_resource(self.config, command.group, command.resource_id)
+        if command.action is ResourceAction.STOP:
+            self._stop_refreshing(command.resource_id)  # never announce what we let go
         result = await run_agent_action(
             resource, AgentAction(command.action.value), timeout_ms=command.timeout_ms,
             context=self.context,
         )  # fmt: skip
         logger.info("%s %s: %s (%s)", command.action.value, command.resource_id,
                     result.outcome.value, result.detail)  # fmt: skip
+        if (command.action is ResourceAction.START and result.outcome is AgentOutcome.SUCCESS
+                and isinstance(resource, IPAddressResource)):  # fmt: skip
+            await self._start_refreshing(resource)
         await self.post(
             ResourceActionCompleted(
                 now_ms=monotonic_ms(), action_id=command.action_id, group=command.group,
@@ -81,6 +105,31 @@ class Executor:
                 output_excerpt=(result.detail + " " + result.output)[:EXCERPT_CHARS],
             )
         )  # fmt: skip
+
+    async def _start_refreshing(self, resource: IPAddressResource) -> None:
+        """ha.cf `arp_refresh`: re-announce a held address until it is stopped."""
+        refresh_ms = self.config.address_announcement.refresh_ms
+        nursery = self.context.announcement_nursery
+        if refresh_ms is None or nursery is None:
+            return
+        placement = await trio.to_thread.run_sync(query_address, resource)
+        if placement is None:
+            return
+        self._stop_refreshing(resource.resource_id)
+        scope = trio.CancelScope()
+        self.refresh_scopes[resource.resource_id] = scope
+
+        async def refresh() -> None:
+            with scope:
+                await keep_announcing(str(placement.address), placement.interface,
+                                      refresh_ms=refresh_ms)  # fmt: skip
+
+        nursery.start_soon(refresh)
+
+    def _stop_refreshing(self, resource_id: str) -> None:
+        scope = self.refresh_scopes.pop(resource_id, None)
+        if scope is not None:
+            scope.cancel()
 
     async def fence(self, command: FenceNode) -> None:
         started_ms = monotonic_ms()

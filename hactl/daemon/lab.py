@@ -106,6 +106,7 @@ class ClusterLab:
     auth_method: str = "sha1"
     extra_environment: dict[str, str] = field(default_factory=dict)
     media_lines: tuple[str, ...] | None = None  # None: `bcast` on each heartbeat network
+    extra_ha_cf_lines: tuple[str, ...] = ()
     daemons: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     client_probe: subprocess.Popen[bytes] | None = None
 
@@ -162,6 +163,7 @@ class ClusterLab:
         lines += list(self.media_lines or (f"bcast {self.net.interface(network)}"
                                            for network in self.heartbeat_networks))  # fmt: skip
         lines.append(f"auto_failback {self.auto_failback}")
+        lines += list(self.extra_ha_cf_lines)
         if self.with_fencing:
             lines.append(self._stonith_line())
         return "\n".join(lines) + "\n"

@@ -27,6 +27,7 @@ from hactl.daemon.generation import GenerationFileError, advance_generation
 from hactl.daemon.logging_setup import add_configured_destinations, setup_logging
 from hactl.daemon.notify import keep_watchdog_fed, notify, watchdog_interval_s
 from hactl.daemon.options import DaemonOptions
+from hactl.daemon.prior import belief_from_journal
 from hactl.daemon.realtime import enter_realtime
 from hactl.daemon.reloading import ConfigLoader, ReloadError
 from hactl.daemon.seals import PeerSealKeeper
@@ -65,6 +66,7 @@ def run_daemon(options: DaemonOptions) -> int:
         prepared = prepare(options)
         generation = advance_generation(options.state_dir)
         journal = Journal.open(options.journal_dir, node=prepared.config.local_node, sync=True)
+        belief = belief_from_journal(options.journal_dir)
     except (StartupError, GenerationFileError, JournalError, OSError) as error:
         logger.error("cannot start: %s", error)
         return 1
@@ -72,7 +74,7 @@ def run_daemon(options: DaemonOptions) -> int:
                 generation, options.journal_dir)  # fmt: skip
     _write_pid_file(options.pid_file)
     try:
-        trio.run(_serve, prepared, generation, journal)
+        trio.run(_serve, prepared, generation, journal, belief)
     except (NodeStopped, MediumError, BaseExceptionGroup) as error:
         return _exit_code_for(error)
     finally:
@@ -137,7 +139,12 @@ def _faults_from_env() -> FaultInjector | None:
     return FaultInjector(spec)
 
 
-async def _serve(prepared: Prepared, generation: int, journal: Journal) -> None:
+async def _serve(
+    prepared: Prepared,
+    generation: int,
+    journal: Journal,
+    belief: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
     config, options = prepared.config, prepared.options
     send_input, receive_input = trio.open_memory_channel[Input](INPUT_QUEUE_SIZE)
     async with trio.open_nursery() as nursery:
@@ -150,7 +157,7 @@ async def _serve(prepared: Prepared, generation: int, journal: Journal) -> None:
         await nursery.start(transport.run, send_input)
         executor = Executor(
             config=config,
-            context=AgentContext(config_dir=options.config_dir, announcement_nursery=nursery),
+            context=agent_context(config, options, nursery),
             device_settings=DeviceSettings(local_node=config.local_node,
                                            is_production=options.is_production),
             post=send_input.send,
@@ -160,6 +167,7 @@ async def _serve(prepared: Prepared, generation: int, journal: Journal) -> None:
             executor=executor, nursery=nursery, state=initial_state(),
             loader=ConfigLoader(config_dir=options.config_dir, node=options.node),
             seals=PeerSealKeeper(journal=journal), inputs=send_input,
+            prior_believed_groups=belief[0], prior_incidents=belief[1],
         )  # fmt: skip
         listener = await open_control_socket(options.run_dir)
         await nursery.start(serve_control, listener, shell.handle_control)
@@ -171,6 +179,18 @@ async def _serve(prepared: Prepared, generation: int, journal: Journal) -> None:
         await shell.run(receive_input)
         notify("STOPPING=1")
         nursery.cancel_scope.cancel()
+
+
+def agent_context(
+    config: ClusterConfig, options: DaemonOptions, nursery: trio.Nursery
+) -> AgentContext:
+    """Where agents live, and ha.cf's gratuitous ARP settings (arp_count, arp_interval)."""
+    announcement = config.address_announcement
+    return AgentContext(
+        config_dir=options.config_dir, arp_count=announcement.count,
+        arp_interval_ms=announcement.interval_ms, arp_refresh_ms=announcement.refresh_ms,
+        announcement_nursery=nursery,
+    )  # fmt: skip
 
 
 async def _watch_signals(inputs: trio.MemorySendChannel[Input]) -> None:

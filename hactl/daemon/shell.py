@@ -148,6 +148,8 @@ class Shell:
     is_done: bool = False
     commit_wanted: trio.Event = field(default_factory=trio.Event)
     started_ms: int = field(default_factory=monotonic_ms)
+    prior_believed_groups: tuple[str, ...] = ()  # from the journal, for start-up probes
+    prior_incidents: tuple[str, ...] = ()
     holders: dict[str, str | None] = field(default_factory=dict)
     last_failover: dict[str, object] | None = None
     sent_status_version: int = -1  # the newest status version already sent (and durable)
@@ -157,8 +159,11 @@ class Shell:
     async def run(self, inputs: trio.MemoryReceiveChannel[Input]) -> None:
         """Start the engine, then handle inputs until it says the shutdown is complete."""
         self.nursery.start_soon(self._group_commit_loop)
-        await self.feed(NodeStarted(now_ms=monotonic_ms(), wall_time_ms=wall_ms(),
-                                    generation=self.generation, config=self.config))  # fmt: skip
+        await self.feed(NodeStarted(
+            now_ms=monotonic_ms(), wall_time_ms=wall_ms(), generation=self.generation,
+            config=self.config, believed_groups=self.prior_believed_groups,
+            incidents=self.prior_incidents,
+        ))  # fmt: skip
         while not self.is_done:
             item = await self._next_input(inputs)
             await self._handle(item)
@@ -358,7 +363,7 @@ class Shell:
         if config.media != self.config.media:
             logger.warning("reload: media changed; they take effect at the next restart")
         self.config = config
-        self.executor.config = config
+        self.executor.reconfigure(config)
         self.transport.set_auth(config.auth)
         self.transport.receiver.nodes = config.nodes
         await self.feed(ConfigReloaded(now_ms=monotonic_ms(), wall_time_ms=wall_ms(),

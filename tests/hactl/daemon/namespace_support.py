@@ -30,6 +30,7 @@ def cluster_lab(
     auto_failback: str = "on", timings: Timings | None = None,
     secrets: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None,
     media_lines: tuple[str, ...] | None = None, with_fencing: bool = False,
+    extra_ha_cf_lines: tuple[str, ...] = (),
 ) -> Iterator[ClusterLab]:  # fmt: skip
     with topology(("master", "backup"), networks=networks) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-lab-") as base:  # fmt: skip
@@ -37,7 +38,7 @@ def cluster_lab(
             net=net, base_dir=Path(base), timings=timings or Timings(),
             auto_failback=auto_failback, heartbeat_networks=heartbeat_networks,
             extra_environment=extra_environment or {}, media_lines=media_lines,
-            with_fencing=with_fencing,
+            with_fencing=with_fencing, extra_ha_cf_lines=extra_ha_cf_lines,
         )  # fmt: skip
         lab.write_configs(secrets=secrets)
         try:
@@ -108,7 +109,14 @@ def _is_settled(status: dict[str, object] | None) -> bool:
         return True  # a stopped node has nothing in flight
     cluster = status["cluster"]
     assert isinstance(cluster, dict)
-    return all(group["local_phase"] in ("running", "stopped") for group in cluster["groups"])
+    is_groups_settled = all(
+        group["local_phase"] in ("running", "stopped") for group in cluster["groups"]
+    )
+    is_members_settled = all(  # nobody booting (probing) or leaving
+        member["phase"] in ("active", None) or member["status"] in ("dead", "left")
+        for member in cluster["members"]
+    )
+    return is_groups_settled and is_members_settled
 
 
 def _sealed_seq(lab: ClusterLab, role: str) -> int:
@@ -160,4 +168,5 @@ def assert_cli_replay_agrees(lab: ClusterLab, role: str, live: dict[str, object]
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
-    assert _settled(json.loads(shown.stdout)) == _settled(live), f"{role}: hactl replay"
+    replayed, expected = _settled(json.loads(shown.stdout)), _settled(live)
+    assert replayed == expected, f"{role}: hactl replay {replayed} != status {expected}"

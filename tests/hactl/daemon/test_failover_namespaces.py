@@ -9,6 +9,8 @@ quick; every wait is for a condition, under a deadline.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -164,4 +166,19 @@ def test_thirty_percent_loss_with_deadtime_of_ten_keepalives_never_fails_over() 
             time.sleep(0.5)  # sampling period of a steady-state check, not a wait
         for role in BOTH:
             assert "is dead" not in lab.log_text(role)
+        check_journals_and_replay(lab)
+
+
+def test_sigterm_hands_over_at_once_and_the_node_leaves_cleanly() -> None:
+    with cluster_lab() as lab:
+        lab.start_all()
+        wait_holder(lab, "master", observers=BOTH)
+        pid = int((lab.run_dir("master") / "hactl.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+        wait_holder(lab, "backup", observers=("backup",))
+        assert member(lab.status("backup"), "master")["status"] == "left"
+        assert lab.daemons["master"].wait(timeout=20) == 0
+        assert not (lab.run_dir("master") / "hactl.pid").exists()
+        del lab.daemons["master"]
+        wait_client_sees(lab, "backup")
         check_journals_and_replay(lab)

@@ -3,9 +3,14 @@ hook, fencing through the namespace test device, and configuration reloads."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from hactl.daemon.lab import wait_for
+from hactl.daemon.lab import CLUSTER_IP, wait_for
 from tests.hactl.daemon.namespace_support import (
     check_journals_and_replay,
     cluster_lab,
@@ -86,4 +91,27 @@ def test_reload_rotates_keys_and_a_bad_file_keeps_the_running_configuration() ->
         wait_holder(lab, "master", observers=BOTH)
         assert member(lab.status("backup"), "master")["status"] == "up"
         assert not lab.status("backup")["transport"]["refused_packets"]  # type: ignore[index]
+        check_journals_and_replay(lab)
+
+
+CAPTURE_SCRIPT = Path(__file__).parent.parent / "agents" / "neighbour_capture.py"
+
+
+def test_arp_refresh_keeps_announcing_the_held_address_after_the_burst() -> None:
+    settings = ("arp_count 3", "arp_interval 100ms", "arp_refresh 1")
+    with cluster_lab(extra_ha_cf_lines=settings) as lab:
+        capture = lab.net.start(
+            "client", [sys.executable, str(CAPTURE_SCRIPT), "--interface", "eth0",
+                       "--address", CLUSTER_IP, "--count", "12", "--timeout-s", "20"],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        assert capture.stdout is not None
+        assert capture.stdout.readline().strip() == b"ready"
+        lab.start_all()
+        wait_holder(lab, "master", observers=BOTH)
+        frames = [json.loads(line) for line in capture.stdout.read().splitlines()]
+        times = [frame["time_s"] for frame in frames]
+        assert len(times) == 12, frames
+        # The burst (3 pairs, 100 ms apart) is over after ~0.2 s; refreshes go on, 1 s apart.
+        assert times[-1] - times[0] > 2.0
         check_journals_and_replay(lab)
