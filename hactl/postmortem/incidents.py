@@ -71,6 +71,7 @@ class _Detector:
     step_of_action: dict[tuple[int, int], int] = field(default_factory=dict)
     fences_in_flight: dict[str, int] = field(default_factory=dict)  # target -> step index
     fence_failed: set[str] = field(default_factory=set)
+    stops_failed: set[tuple[str, str]] = field(default_factory=set)  # (group, resource) to retry
     returned_at_ms: dict[str, int] = field(default_factory=dict)
     recent: collections.deque[ChainStep] = field(
         default_factory=lambda: collections.deque(maxlen=RECENT_WARNINGS_MAX))
@@ -81,7 +82,7 @@ class _Detector:
     seen_peers: set[str] = field(default_factory=set)
     run_started_ms: int = 0
     last_release: tuple[str, int] | None = None  # (peer, now_ms) of its latest RELEASE_DONE
-    released_by: str | None = None
+    last_release_step: ChainStep | None = None  # joins the incident the release lets start
 
     # ---- the walk ----------------------------------------------------------------------
 
@@ -107,10 +108,12 @@ class _Detector:
         self.generation = entry.generation
         self.run_started_ms = entry.now_ms
         self.last_release = None
+        self.last_release_step = None
         self.pending.clear()
         self.step_of_action.clear()
         self.fences_in_flight.clear()
         self.fence_failed.clear()
+        self.stops_failed.clear()
         self.seen_peers.clear()
         self.returned_at_ms.clear()
         self.is_booting = True
@@ -147,6 +150,7 @@ class _Detector:
         text = f"{message.kind.value.replace('_', ' ')} from {event.from_node}{groups}"
         if message.kind is ControlKind.RELEASE_DONE:
             self.last_release = (event.from_node, entry.now_ms)
+            self.last_release_step = _step(entry, StepCategory.MESSAGE, text)
         if message.kind is ControlKind.STANDBY_REQUEST and self.open is None:
             opened = self._trigger(entry, IncidentKind.STANDBY, event.from_node)
             opened.requested_by = event.from_node
@@ -159,6 +163,12 @@ class _Detector:
         index = self.step_of_action.pop(key, None)
         if issued is None or (event.action in QUIET_ACTIONS and event.outcome.value == "success"):
             return
+        if event.action is ResourceAction.STOP:
+            stop = (event.group, event.resource_id)
+            if event.outcome.value == "success" or event.outcome.value == "not_running":
+                self.stops_failed.discard(stop)
+            else:
+                self.stops_failed.add(stop)  # the engine retries it after a pause
         is_ok = event.outcome.value in ("success", "not_running") and (
             event.outcome.value == "success" or event.action is not ResourceAction.START)
         if not is_ok and self.open is None:
@@ -245,7 +255,12 @@ class _Detector:
                 if subject is not None:
                     self.returned_at_ms[subject] = entry.now_ms
                 self._add(entry, StepCategory.ALERT, command.message)
-            case AlertKind.START_FAILED | AlertKind.STOP_FAILED | AlertKind.MONITOR_FAILED:
+            case AlertKind.STOP_FAILED:
+                self.stops_failed.clear()  # retries exhausted: the node fences itself
+                opened = self._trigger(entry, IncidentKind.RESOURCE_FAILURE, None)
+                opened.failed_action = opened.failed_action or command.message
+                self._add(entry, StepCategory.ALERT, command.message)
+            case AlertKind.START_FAILED | AlertKind.MONITOR_FAILED:
                 opened = self._trigger(entry, IncidentKind.RESOURCE_FAILURE, None)
                 opened.failed_action = opened.failed_action or command.message
                 self._add(entry, StepCategory.ALERT, command.message)
@@ -301,10 +316,13 @@ class _Detector:
         if command.action in QUIET_ACTIONS:
             return
         if self.open is None:
-            self.released_by = None
-            kind, subject = self._unrequested_kind(entry, command)
+            kind, subject, released_by = self._unrequested_kind(entry, command)
             opened = self._trigger(entry, kind, subject)
-            opened.released_by = self.released_by
+            opened.released_by = released_by
+            release_step = self.last_release_step
+            if released_by is not None and release_step is not None \
+                    and release_step not in opened.steps:
+                opened.steps.append(release_step)
         assert self.open is not None
         self.step_of_action[key] = len(self.open.steps)
         self._add(entry, _action_category(command.action),
@@ -312,24 +330,25 @@ class _Detector:
                   f"{_announcement(command)}")
 
     def _unrequested_kind(self, entry: TraceEntry, command: RunResourceAction
-                          ) -> tuple[IncidentKind, str | None]:
+                          ) -> tuple[IncidentKind, str | None, str | None]:
+        """(kind, subject, the peer whose release let this node start) of an action no
+        trigger explains."""
         recent = [name for name, at_ms in self.returned_at_ms.items()
                   if entry.now_ms - at_ms <= RECENTLY_RETURNED_MS]  # fmt: skip
         if recent:
-            return IncidentKind.FAILBACK, recent[-1]
+            return IncidentKind.FAILBACK, recent[-1], None
         config = self.trace.configs.get(self.generation)
         initdead_ms = config.timings.initdead.value_ms if config is not None else 0
         is_just_started = entry.now_ms - self.run_started_ms <= initdead_ms
         released = self.last_release
         if released is not None and entry.now_ms - released[1] <= initdead_ms:
-            self.released_by = released[0]
             kind = IncidentKind.FAILBACK if is_just_started else IncidentKind.TAKEOVER
-            return kind, released[0]
+            return kind, released[0], released[0]
         if self.is_booting or is_just_started:
-            return IncidentKind.STARTUP, None
+            return IncidentKind.STARTUP, None, None
         if command.action is ResourceAction.STOP:
-            return IncidentKind.STANDBY, None
-        return IncidentKind.TAKEOVER, None
+            return IncidentKind.STANDBY, None, None
+        return IncidentKind.TAKEOVER, None, None
 
     # ---- opening and closing -----------------------------------------------------------
 
@@ -351,7 +370,8 @@ class _Detector:
 
     def _is_settled(self) -> bool:
         busy = any(command.action not in QUIET_ACTIONS for command, _ in self.pending.values())
-        return not busy and not self.fences_in_flight and not self.fence_failed
+        return not busy and not self.fences_in_flight and not self.fence_failed \
+            and not self.stops_failed
 
     def _prepend_silence(self, opened: _Open, entry: TraceEntry, subject: str | None) -> None:
         if subject is None:
@@ -439,6 +459,7 @@ def _build(trace: NodeTrace, opened: _Open, last: TraceEntry, is_finished: bool,
     from hactl.postmortem.outage import estimate_outage
 
     steps = tuple(sorted(opened.steps, key=lambda step: (step.at_ms, step.seq)))
+    opened.unusual.extend(_retries(steps))
     config = trace.configs.get(opened.generation)
     evidence = Evidence.gather(trace, opened.kind, opened.subject, opened.generation, steps,
                                config=config, alerts=frozenset(opened.alerts),
@@ -463,6 +484,13 @@ def _build(trace: NodeTrace, opened: _Open, last: TraceEntry, is_finished: bool,
                     outage_basis=outage.basis, is_finished=is_finished,
                     is_false_failover=opened.kind is IncidentKind.FAILOVER
                     and evidence.is_subject_heard_again)  # fmt: skip
+
+
+def _retries(steps: tuple[ChainStep, ...]) -> list[str]:
+    """Actions run more than once on one resource in one incident (stop retries, restarts)."""
+    runs = collections.Counter(" ".join(step.text.split()[:2]) for step in steps
+                               if step.category in (StepCategory.RELEASE, StepCategory.ACQUIRE))
+    return [f"{what} ran {count} times (retried)" for what, count in runs.items() if count > 1]
 
 
 def find_incidents(trace: NodeTrace) -> list[Incident]:

@@ -83,16 +83,15 @@ def test_failback_after_the_preferred_node_returns(tmp_path: Path) -> None:
     assert taken_back.started_wall_ms >= released.started_wall_ms
 
 
-def test_an_admin_standby_names_the_uid(tmp_path: Path) -> None:
-    from engine.sim.scenario_language import AdminScope, AdminVerb
-
-    shape = ClusterShape(node_count=2, group_count=1)
+def _standby_at_8s(out: Path, *, failing_stops: int = 0) -> None:
+    """node1 holds the group; at 8 s its admin runs `standby all` (its first stops fail)."""
+    from engine.sim.devices import ResourceAction
     from engine.sim.disk_journal import DiskJournal
     from engine.sim.generated_config import generate_config
+    from engine.sim.scenario_language import AdminScope, AdminVerb
     from engine.sim.settings import build_cluster
 
-    out = tmp_path / "standby"
-    generated = generate_config(shape)
+    generated = generate_config(ClusterShape(node_count=2, group_count=1))
     journals: list[DiskJournal] = []
 
     def factory(node: str) -> DiskJournal:
@@ -103,10 +102,18 @@ def test_an_admin_standby_names_the_uid(tmp_path: Path) -> None:
     for node in generated.nodes:
         cluster.boot(node)
     cluster.run_until(8_000)
+    if failing_stops:
+        cluster.apply(faults.ResourceFails(node="node1", resource_id="service1",
+                                           action=ResourceAction.STOP, count=failing_stops))
     cluster.stimulate_admin("node1", AdminVerb.STANDBY, AdminScope.ALL)
-    cluster.run_until(12_000)
+    cluster.run_until(14_000)
     for journal in journals:
         journal.close()
+
+
+def test_an_admin_standby_names_the_uid(tmp_path: Path) -> None:
+    out = tmp_path / "standby"
+    _standby_at_8s(out)
     report = postmortem(load_journals([out / "node1", out / "node2"]))
     standby = next(i for i in report.notable() if i.node == "node1")
     assert standby.kind is IncidentKind.STANDBY
@@ -128,3 +135,13 @@ def test_a_monitor_failure_is_classified_with_its_output(tmp_path: Path) -> None
     report = postmortem(load_journals([tmp_path / "node1"]))
     failure = next(i for i in report.notable() if i.kind is IncidentKind.RESOURCE_FAILURE)
     assert failure.cause.startswith("monitor failure")
+
+
+def test_stop_retries_stay_in_one_incident_and_are_called_unusual(tmp_path: Path) -> None:
+    _standby_at_8s(tmp_path, failing_stops=2)
+    report = postmortem(load_journals([tmp_path / "node1"]))
+    [standby] = [i for i in report.notable() if i.kind is IncidentKind.STANDBY]
+    stops = [step for step in standby.steps if step.text.startswith("stop service1")]
+    assert [step.outcome for step in stops] == ["failed", "failed", "success"]
+    assert "stop service1 ran 3 times (retried)" in standby.unusual
+    assert standby.cause.startswith("admin request: standby all")
