@@ -1,4 +1,4 @@
-"""`hactl standby|takeover|shutdown|reload`: admin moves sent to the running node.
+"""`hactl standby|takeover|shutdown|reload|acknowledge`: admin commands for the running node.
 
 Heartbeat's hb_standby and hb_takeover, with the same scopes: `all`, `local` (groups whose
 preferred node is this one) and `foreign` (the others). The daemon journals each command
@@ -65,8 +65,16 @@ def reload(
     _send(run_dir, "reload", None, "reload: configuration re-read")
 
 
+def acknowledge(
+    run_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--run-dir", help=RUN_DIR_HELP),
+) -> None:
+    """Acknowledge the start-up probe incidents `hactl status` shows (clears them)."""
+    _send(run_dir, "acknowledge", None, "incidents acknowledged")
+
+
 def register(app: typer.Typer) -> None:
     app.command("standby")(standby)
     app.command("takeover")(takeover)
     app.command("shutdown")(shutdown)
     app.command("reload")(reload)
+    app.command("acknowledge")(acknowledge)

@@ -58,6 +58,10 @@ def render_status(document: dict[str, object]) -> str:
         lines += _group_lines(_dict(group))
     if not _list(cluster.get("groups")):
         lines.append("  (none configured)")
+    incidents = _list(cluster.get("incidents"))
+    if incidents:
+        lines += ["", f"INCIDENTS ({len(incidents)}, clear with `hactl acknowledge`):"]
+        lines += [f"  {incident}" for incident in incidents]
     lines += ["", _failover_line(document.get("last_failover")), _packets_line(transport)]
     return "\n".join(lines)
 

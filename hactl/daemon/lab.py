@@ -211,6 +211,11 @@ class ClusterLab:
             self.net.run(role, [str(self.config_dir(role) / "resource.d" / script), "stop"])
         self.net.run(role, ["ip", "addr", "flush", "dev", "eth0", "to", f"{CLUSTER_IP}/32"])
 
+    def holds_address(self, role: str) -> bool:
+        """Whether the cluster IP is configured on the node's eth0 right now."""
+        shown = self.net.run(role, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        return f" {CLUSTER_IP}/" in shown.stdout
+
     def log_text(self, role: str) -> str:
         try:
             return self.log_path(role).read_text(errors="replace")

@@ -128,6 +128,7 @@ _ACTIONS = {
     "takeover": AdminAction.TAKEOVER,
     "shutdown": AdminAction.SHUTDOWN,
     "reload": AdminAction.RELOAD,
+    "acknowledge": AdminAction.ACKNOWLEDGE,
 }
 _QUIET_COMMANDS = (LogMessage, RaiseAlert)
 

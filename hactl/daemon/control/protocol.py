@@ -14,7 +14,7 @@ from pathlib import Path
 
 SOCKET_FILE_NAME = "control.sock"
 MAX_MESSAGE_BYTES = 1024 * 1024  # a status of a large cluster stays far below this
-COMMANDS = ("status", "standby", "takeover", "shutdown", "reload")
+COMMANDS = ("status", "standby", "takeover", "shutdown", "reload", "acknowledge")
 SCOPED_COMMANDS = ("standby", "takeover")
 SCOPES = ("all", "local", "foreign")
 

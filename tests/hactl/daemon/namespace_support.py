@@ -104,7 +104,7 @@ def _durable_snapshot(lab: ClusterLab, role: str) -> tuple[dict[str, object], in
     return cluster, last_seq
 
 
-def _is_settled(status: dict[str, object] | None) -> bool:
+def is_settled(status: dict[str, object] | None) -> bool:
     if status is None:
         return True  # a stopped node has nothing in flight
     cluster = status["cluster"]
@@ -134,7 +134,7 @@ def check_journals_and_replay(lab: ClusterLab) -> None:
     """
     snapshots = {}
     for role in lab.daemons:
-        wait_for(lambda role=role: _is_settled(lab.status(role)), timeout_s=20,
+        wait_for(lambda role=role: is_settled(lab.status(role)), timeout_s=20,
                  what=f"{role}'s groups to finish starting or stopping")  # fmt: skip
         snapshot = _durable_snapshot(lab, role)
         if snapshot is not None:
