@@ -38,7 +38,15 @@ from engine.core.events import (
 )
 from engine.core.messages import ControlKind
 from hactl.postmortem.chain import ChainStep, Incident, IncidentKind, StepCategory
-from hactl.postmortem.classify import Evidence, classify
+from hactl.postmortem.incident_build import (
+    OpenIncident,
+    action_category,
+    announcement,
+    build_incident,
+    outranks,
+    step_of,
+    subject_of,
+)
 from hactl.postmortem.trace import NodeTrace, TraceEntry
 
 RECENT_WARNINGS_MAX = 64
@@ -47,26 +55,10 @@ RECENTLY_RETURNED_MS = 120_000  # a release this soon after a peer returned is a
 
 
 @dataclass(slots=True, kw_only=True)
-class _Open:
-    kind: IncidentKind
-    subject: str | None
-    generation: int
-    trigger: TraceEntry
-    steps: list[ChainStep] = field(default_factory=list)
-    alerts: set[AlertKind] = field(default_factory=set)
-    admin: str | None = None
-    requested_by: str | None = None
-    released_by: str | None = None  # the peer whose RELEASE_DONE let this node start
-    failed_action: str | None = None
-    unusual: list[str] = field(default_factory=list)
-    kinds_seen: list[IncidentKind] = field(default_factory=list)
-
-
-@dataclass(slots=True, kw_only=True)
 class _Detector:
     trace: NodeTrace
     incidents: list[Incident] = field(default_factory=list)
-    open: _Open | None = None
+    open: OpenIncident | None = None
     pending: dict[tuple[int, int], tuple[RunResourceAction, int]] = field(default_factory=dict)
     step_of_action: dict[tuple[int, int], int] = field(default_factory=dict)
     fences_in_flight: dict[str, int] = field(default_factory=dict)  # target -> step index
@@ -150,7 +142,7 @@ class _Detector:
         text = f"{message.kind.value.replace('_', ' ')} from {event.from_node}{groups}"
         if message.kind is ControlKind.RELEASE_DONE:
             self.last_release = (event.from_node, entry.now_ms)
-            self.last_release_step = _step(entry, StepCategory.MESSAGE, text)
+            self.last_release_step = step_of(entry, StepCategory.MESSAGE, text)
         if message.kind is ControlKind.STANDBY_REQUEST and self.open is None:
             opened = self._trigger(entry, IncidentKind.STANDBY, event.from_node)
             opened.requested_by = event.from_node
@@ -181,7 +173,7 @@ class _Detector:
                 step, duration_ms=event.duration_ms, exit_code=event.exit_code,
                 outcome=event.outcome.value, output=event.output_excerpt.strip())  # fmt: skip
         else:
-            self._add(entry, _action_category(event.action),
+            self._add(entry, action_category(event.action),
                       f"{event.action.value} {event.resource_id} ({event.group})",
                       duration_ms=event.duration_ms, exit_code=event.exit_code,
                       outcome=event.outcome.value, output=event.output_excerpt.strip())
@@ -242,7 +234,7 @@ class _Detector:
 
     def _alert(self, entry: TraceEntry, command: RaiseAlert) -> None:
         alert = command.alert
-        subject = _subject_of(command.message)
+        subject = subject_of(command.message)
         match alert:
             case AlertKind.NODE_DEAD:
                 opened = self._trigger(entry, IncidentKind.FAILOVER, subject)
@@ -284,11 +276,11 @@ class _Detector:
         message = command.message
         if command.level is LogLevel.WARNING and (
                 message.startswith("late heartbeat") or message.startswith("link ")):
-            step = _step(entry, StepCategory.WARNING, message)
+            step = step_of(entry, StepCategory.WARNING, message)
             self.recent.append(step)
             subject = message.rsplit(" ", 1)[-1] if message.startswith("link ") else None
             if message.startswith("late heartbeat"):
-                subject = _subject_of(message.removeprefix("late heartbeat: "))
+                subject = subject_of(message.removeprefix("late heartbeat: "))
                 if subject is not None:
                     self.late_warning_count[subject] += 1
             elif subject is not None:
@@ -298,7 +290,7 @@ class _Detector:
                 self.open.steps.append(step)
             return
         if message.startswith("node ") and " is up" in message:
-            subject = _subject_of(message)
+            subject = subject_of(message)
             if subject is not None and subject in self.seen_peers:
                 self.returned_at_ms[subject] = entry.now_ms  # back after death or leaving
             elif subject is not None:
@@ -325,9 +317,9 @@ class _Detector:
                 opened.steps.append(release_step)
         assert self.open is not None
         self.step_of_action[key] = len(self.open.steps)
-        self._add(entry, _action_category(command.action),
+        self._add(entry, action_category(command.action),
                   f"{command.action.value} {command.resource_id} ({command.group})"
-                  f"{_announcement(command)}")
+                  f"{announcement(command)}")
 
     def _unrequested_kind(self, entry: TraceEntry, command: RunResourceAction
                           ) -> tuple[IncidentKind, str | None, str | None]:
@@ -352,11 +344,11 @@ class _Detector:
 
     # ---- opening and closing -----------------------------------------------------------
 
-    def _trigger(self, entry: TraceEntry, kind: IncidentKind, subject: str | None) -> _Open:
+    def _trigger(self, entry: TraceEntry, kind: IncidentKind, subject: str | None) -> OpenIncident:
         if self.open is None:
-            self.open = _Open(kind=kind, subject=subject, generation=entry.generation,
+            self.open = OpenIncident(kind=kind, subject=subject, generation=entry.generation,
                               trigger=entry)
-        elif kind is not self.open.kind and _outranks(kind, self.open.kind):
+        elif kind is not self.open.kind and outranks(kind, self.open.kind):
             self.open.kinds_seen.append(self.open.kind)
             self.open.kind = kind
             self.open.subject = self.open.subject or subject
@@ -366,14 +358,15 @@ class _Detector:
 
     def _add(self, entry: TraceEntry, category: StepCategory, text: str, **fields: object) -> None:
         assert self.open is not None
-        self.open.steps.append(_step(entry, category, text, **fields))
+        self.open.steps.append(step_of(entry, category, text, **fields))
 
     def _is_settled(self) -> bool:
         busy = any(command.action not in QUIET_ACTIONS for command, _ in self.pending.values())
         return not busy and not self.fences_in_flight and not self.fence_failed \
             and not self.stops_failed
 
-    def _prepend_silence(self, opened: _Open, entry: TraceEntry, subject: str | None) -> None:
+    def _prepend_silence(self, opened: OpenIncident, entry: TraceEntry,
+                         subject: str | None) -> None:
         if subject is None:
             return
         for link, series in sorted(self.trace.series_for(entry.generation, subject).items()):
@@ -404,7 +397,7 @@ class _Detector:
                 kept.append((step, subject, origin))
                 continue
             if self.open is None:
-                self.open = _Open(kind=IncidentKind.LINK_LOST, subject=subject,
+                self.open = OpenIncident(kind=IncidentKind.LINK_LOST, subject=subject,
                                   generation=origin.generation, trigger=origin)
                 self.open.steps.append(step)
                 self._close(origin, is_finished=True)
@@ -417,80 +410,8 @@ class _Detector:
         self.open = None
         self.is_booting = False
         last = entry if entry is not None else opened.trigger
-        self.incidents.append(_build(self.trace, opened, last, is_finished,
+        self.incidents.append(build_incident(self.trace, opened, last, is_finished,
                                      self.late_warning_count[opened.subject or ""]))
-
-
-_RANK = {IncidentKind.SPLIT_BRAIN: 5, IncidentKind.FAILOVER: 4, IncidentKind.FENCE: 3,
-         IncidentKind.RESOURCE_FAILURE: 2}  # fmt: skip
-
-
-def _outranks(kind: IncidentKind, current: IncidentKind) -> bool:
-    return _RANK.get(kind, 0) > _RANK.get(current, 0)
-
-
-def _action_category(action: ResourceAction) -> StepCategory:
-    return StepCategory.RELEASE if action is ResourceAction.STOP else StepCategory.ACQUIRE
-
-
-def _announcement(command: RunResourceAction) -> str:
-    is_address = command.resource_id.split("::", 1)[0] in ("IPaddr", "IPaddr2", "IPv6addr")
-    if command.action is ResourceAction.START and is_address:
-        return ": add the address, then gratuitous ARP / unsolicited NA"
-    return ""
-
-
-def _step(entry: TraceEntry, category: StepCategory, text: str, **fields: object) -> ChainStep:
-    return ChainStep(node=entry.node, seq=entry.record.seq, at_ms=entry.now_ms,
-                     wall_ms=entry.wall_ms, category=category, text=text,
-                     **fields)  # type: ignore[arg-type]
-
-
-def _subject_of(message: str) -> str | None:
-    """The node named by an engine message that starts `node NAME ...`."""
-    words = message.split()
-    if len(words) >= 2 and words[0] == "node":
-        return words[1].rstrip(":,")
-    return None
-
-
-def _build(trace: NodeTrace, opened: _Open, last: TraceEntry, is_finished: bool,
-           late_warning_count: int) -> Incident:
-    from hactl.postmortem.outage import estimate_outage
-
-    steps = tuple(sorted(opened.steps, key=lambda step: (step.at_ms, step.seq)))
-    opened.unusual.extend(_retries(steps))
-    config = trace.configs.get(opened.generation)
-    evidence = Evidence.gather(trace, opened.kind, opened.subject, opened.generation, steps,
-                               config=config, alerts=frozenset(opened.alerts),
-                               admin=opened.admin, requested_by=opened.requested_by,
-                               released_by=opened.released_by,
-                               failed_action=opened.failed_action,
-                               late_warning_count=late_warning_count,
-                               unusual=tuple(opened.unusual))  # fmt: skip
-    cause, hints, unusual = classify(evidence)
-    outage = estimate_outage(opened.kind, steps, evidence)
-    started = steps[0] if steps else None
-    started_ms = min(opened.trigger.now_ms, started.at_ms if started else opened.trigger.now_ms)
-    started_wall_ms = min(opened.trigger.wall_ms,
-                          started.wall_ms if started else opened.trigger.wall_ms)
-    ended_ms = max([last.now_ms, *(step.at_ms + (step.duration_ms or 0) for step in steps)])
-    ended_wall_ms = max([last.wall_ms, *(step.wall_ms + (step.duration_ms or 0) for step in steps)])
-    return Incident(kind=opened.kind, node=trace.node, subject=opened.subject,
-                    generation=opened.generation, started_ms=started_ms, ended_ms=ended_ms,
-                    started_wall_ms=started_wall_ms, ended_wall_ms=ended_wall_ms, steps=steps,
-                    cause=cause, hints=hints, unusual=unusual, outage_ms=outage.outage_ms,
-                    outage_from_wall_ms=outage.from_wall_ms, outage_to_wall_ms=outage.to_wall_ms,
-                    outage_basis=outage.basis, is_finished=is_finished,
-                    is_false_failover=opened.kind is IncidentKind.FAILOVER
-                    and evidence.is_subject_heard_again)  # fmt: skip
-
-
-def _retries(steps: tuple[ChainStep, ...]) -> list[str]:
-    """Actions run more than once on one resource in one incident (stop retries, restarts)."""
-    runs = collections.Counter(" ".join(step.text.split()[:2]) for step in steps
-                               if step.category in (StepCategory.RELEASE, StepCategory.ACQUIRE))
-    return [f"{what} ran {count} times (retried)" for what, count in runs.items() if count > 1]
 
 
 def find_incidents(trace: NodeTrace) -> list[Incident]:
