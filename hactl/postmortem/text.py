@@ -69,6 +69,10 @@ def render_report(report: PostmortemReport, incidents: tuple[Incident, ...]) -> 
             journal.problems())
         lines.append(f"journal {journal.directory} (node {journal.node}, "
                      f"{len(journal.records)} records): {verdict}")
+        undecodable = report.traces[journal.node].undecodable_count
+        if undecodable:
+            lines.append(f"  {undecodable} engine record(s) did not decode and were skipped "
+                         "(written by another hactl version?)")
     if report.merged is not None:
         lines.extend(_merge_summary(report.merged))
     if not incidents:

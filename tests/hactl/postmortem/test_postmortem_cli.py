@@ -112,3 +112,24 @@ def test_merge_exits_1_and_names_the_equivocation(tmp_path: Path) -> None:
     assert "EQUIVOCATION: alpha's journal was truncated" in result.output
     pm = runner.invoke(app, ["postmortem", "--journal", str(alpha), "--journal", str(beta)])
     assert pm.exit_code == 1 and "EQUIVOCATION" in pm.output
+
+
+def test_a_damaged_journal_is_reported_and_still_explained_up_to_the_damage(
+        tmp_path: Path) -> None:
+    _node1, node2 = _failover(tmp_path)
+    [segment] = sorted(node2.glob("segment-*.journal"))
+    data = bytearray(segment.read_bytes())
+    data[len(data) - 60] ^= 0xFF  # a flipped byte in the last records
+    segment.write_bytes(bytes(data))
+    result = runner.invoke(app, ["postmortem", "--journal", str(node2), "--all"])
+    assert result.exit_code == 1
+    assert "DID NOT VERIFY" in result.output and "segment-00000000.journal" in result.output
+    assert "FAILOVER of node1" in result.output  # the failover precedes the damage
+
+
+def test_a_directory_without_a_journal_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["postmortem", "--journal", str(empty)])
+    assert result.exit_code == 1
+    assert f"{empty}: no journal found" in result.output
