@@ -131,7 +131,7 @@ def test_what_if_on_a_real_journal_with_heartbeat_jitter(tmp_path: Path) -> None
     with cluster_lab(extra_environment=jitter) as lab:
         lab.start_all()
         wait_holder(lab, "master", observers=BOTH)
-        wait_for(lambda: _heartbeats_heard(lab) >= 60, timeout_s=30, what="60 heartbeats")
+        wait_for(lambda: _heartbeats_heard(lab) >= 40, timeout_s=30, what="40 heartbeats")
         _wait_sealed(lab, "backup")
         for role in BOTH:
             lab.kill_daemon(role)
