@@ -38,7 +38,12 @@ from engine.core.lifecycle import (
     reload_config,
 )
 from engine.core.members import build_payload
-from engine.core.membership import expire_peers, finish_boot_if_ready, receive_heartbeat
+from engine.core.membership import (
+    expire_peers,
+    finish_boot_if_ready,
+    receive_heartbeat,
+    routine_heartbeat,
+)
 from engine.core.messages import NodePhase
 from engine.core.pings import (
     expire_ping_targets,
@@ -63,9 +68,13 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
         return replace(state, ignored_event_count=state.ignored_event_count + 1), ()
     else:
         fx = Effects(next_action_id=state.next_action_id, next_message_id=state.next_message_id)
-        if event.now_ms > state.now_ms:
-            state = replace(state, now_ms=event.now_ms)
-        state = _apply(state, event, fx)
+        routine = routine_heartbeat(state, event) if type(event) is HeartbeatReceived else None
+        if routine is not None:
+            state = routine  # the hot path: nothing but freshness changed
+        else:
+            if event.now_ms > state.now_ms:
+                state = replace(state, now_ms=event.now_ms)
+            state = _apply(state, event, fx)
     state = _expire_timers(state, fx)
     state = finish_boot_if_ready(state, fx)
     if fx.is_dirty:

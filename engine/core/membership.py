@@ -58,6 +58,34 @@ def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -
     return _with_peer(state, updated)
 
 
+def routine_heartbeat(state: NodeState, event: HeartbeatReceived) -> NodeState | None:
+    """The common case in one construction: a live peer's unchanged status on a live link.
+
+    Returns the new state (time and freshness updated) or None when the heartbeat carries
+    news, which `receive_heartbeat` then handles in full.
+    """
+    peer = state.peers.get(event.from_node)
+    if (
+        peer is None
+        or peer.status is not PeerStatus.UP
+        or peer.generation != event.generation
+        or peer.payload is None
+        or event.status.status_version > peer.payload.status_version
+    ):
+        return None
+    link = peer.links.get(event.link)
+    if link is None or link.status is not LinkStatus.UP:
+        return None
+    now_ms = max(state.now_ms, event.now_ms)
+    links = dict(peer.links)
+    links[event.link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
+    peers = dict(state.peers)
+    peers[peer.name] = replace(
+        peer, last_heard_ms=now_ms, last_seq=event.seq, is_late_warned=False, links=links
+    )
+    return replace(state, now_ms=now_ms, peers=peers)
+
+
 def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
     if peer.generation is None:
         return False
