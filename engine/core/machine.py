@@ -28,6 +28,7 @@ from engine.core.events import (
     ShutdownRequested,
     TimeAdvanced,
 )
+from engine.core.evolve import evolve_node_state
 from engine.core.fencing import expire_fence_retries, fence_completed
 from engine.core.groups import GroupSignal, complete, expire_group_timers, probe_step
 from engine.core.lifecycle import (
@@ -73,7 +74,7 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
             state = routine  # the hot path: nothing but freshness changed
         else:
             if event.now_ms > state.now_ms:
-                state = replace(state, now_ms=event.now_ms)
+                state = evolve_node_state(state, now_ms=event.now_ms)
             state = _apply(state, event, fx)
     state = _expire_timers(state, fx)
     state = finish_boot_if_ready(state, fx)
@@ -201,4 +202,4 @@ def _announce(state: NodeState, fx: Effects) -> NodeState:
     following_ms = state.next_heartbeat_ms + keepalive_ms
     if following_ms <= state.now_ms:
         following_ms = state.now_ms + keepalive_ms
-    return replace(state, next_heartbeat_ms=following_ms)
+    return evolve_node_state(state, next_heartbeat_ms=following_ms)

@@ -21,6 +21,7 @@ from dataclasses import replace
 from engine.core.commands import AlertKind, LogLevel
 from engine.core.effects import Effects
 from engine.core.events import HeartbeatReceived
+from engine.core.evolve import evolve_node_state, evolve_peer_state
 from engine.core.members import local_occupied
 from engine.core.messages import NodePhase
 from engine.core.state import GroupPhase, LinkState, LinkStatus, NodeState, PeerState, PeerStatus
@@ -80,10 +81,10 @@ def routine_heartbeat(state: NodeState, event: HeartbeatReceived) -> NodeState |
     links = dict(peer.links)
     links[event.link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
     peers = dict(state.peers)
-    peers[peer.name] = replace(
+    peers[peer.name] = evolve_peer_state(
         peer, last_heard_ms=now_ms, last_seq=event.seq, is_late_warned=False, links=links
     )
-    return replace(state, now_ms=now_ms, peers=peers)
+    return evolve_node_state(state, now_ms=now_ms, peers=peers)
 
 
 def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
@@ -274,4 +275,4 @@ def finish_boot_if_ready(state: NodeState, fx: Effects) -> NodeState:
 def _with_peer(state: NodeState, peer: PeerState) -> NodeState:
     peers = dict(state.peers)
     peers[peer.name] = peer
-    return replace(state, peers=peers)
+    return evolve_node_state(state, peers=peers)
