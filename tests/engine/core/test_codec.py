@@ -58,6 +58,7 @@ statuses = st.builds(
     failed_groups=name_tuples,
     ping_reachable_count=st.integers(min_value=0, max_value=10),
     live_members=name_tuples,
+    probing_groups=name_tuples,
 )
 
 
@@ -65,7 +66,8 @@ statuses = st.builds(
 def control_messages(draw: st.DrawFn) -> ControlMessage:
     kind = draw(st.sampled_from(list(ControlKind)))
     if kind is ControlKind.ACK:
-        return ControlMessage(kind=kind, acked_message_id=draw(st.integers(0, 2**40)))
+        acked_id = draw(st.integers(0, 2**40))
+        return ControlMessage(kind=kind, acked_message_id=acked_id, groups=draw(name_tuples))
     return ControlMessage(kind=kind, groups=draw(name_tuples))
 
 
@@ -88,7 +90,15 @@ configs = st.builds(
 )
 
 events: st.SearchStrategy[Event] = st.one_of(
-    st.builds(NodeStarted, now_ms=times, wall_time_ms=times, generation=times, config=configs),
+    st.builds(
+        NodeStarted,
+        now_ms=times,
+        wall_time_ms=times,
+        generation=times,
+        config=configs,
+        believed_groups=name_tuples,
+        incidents=name_tuples,
+    ),
     st.builds(ConfigReloaded, now_ms=times, wall_time_ms=times, config=configs),
     st.builds(TimeAdvanced, now_ms=times),
     st.builds(
