@@ -99,12 +99,13 @@ def settle_ms(config: ClusterConfig) -> int:
     )
 
 
-def run_seed(
+def prepare_seed(
     run: SeedRun,
     *,
     journal_factory: Callable[[str], NodeJournal] | None = None,
     is_tracing_views: bool = True,
-) -> SeedResult:
+) -> tuple[SimulatedCluster, int]:
+    """A cluster with its boots and fault plan scheduled; returns it and the fault count."""
     config = run.cluster_config()
     cluster = build_cluster(
         config, seed=run.seed, journal_factory=journal_factory, is_tracing_views=is_tracing_views
@@ -124,13 +125,25 @@ def run_seed(
     plan = faults.random_plan(plan_source, run.kinds, shape)
     for scheduled in plan:
         cluster.schedule_fault(scheduled.at_ms, scheduled.fault)
+    return cluster, len(plan)
+
+
+def run_seed(
+    run: SeedRun,
+    *,
+    journal_factory: Callable[[str], NodeJournal] | None = None,
+    is_tracing_views: bool = True,
+) -> SeedResult:
+    cluster, fault_count = prepare_seed(
+        run, journal_factory=journal_factory, is_tracing_views=is_tracing_views
+    )
     cluster.run_until(run.duration_ms)
     _judge(cluster)
     return SeedResult(
         run=run,
         violations=tuple(cluster.checker.violations),
         timeline=cluster.timeline.render(),
-        fault_count=len(plan),
+        fault_count=fault_count,
         packet_count=cluster.network.counters.sent,
     )
 
