@@ -107,6 +107,9 @@ class ClusterLab:
     extra_environment: dict[str, str] = field(default_factory=dict)
     media_lines: tuple[str, ...] | None = None  # None: `bcast` on each heartbeat network
     extra_ha_cf_lines: tuple[str, ...] = ()
+    # How to run hactl: the source tree by default; the RPM test passes the installed
+    # launcher (/usr/bin/hactl) to run the same failover on what admins install.
+    hactl_command: tuple[str, ...] = (sys.executable, "-m", "hactl")
     daemons: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     client_probe: subprocess.Popen[bytes] | None = None
 
@@ -179,7 +182,7 @@ class ClusterLab:
 
     def start(self, role: str) -> subprocess.Popen[bytes]:
         argv = [
-            sys.executable, "-m", "hactl", "daemon", "--node", role,
+            *self.hactl_command, "daemon", "--node", role,
             "--config-dir", str(self.config_dir(role)), "--state-dir", str(self.state_dir(role)),
             "--run-dir", str(self.run_dir(role)),
         ]  # fmt: skip
@@ -237,7 +240,7 @@ class ClusterLab:
 
     def hactl(self, role: str, *arguments: str) -> subprocess.CompletedProcess[str]:
         """Run the real `hactl` CLI in the node's namespace."""
-        return self.net.run(role, [sys.executable, "-m", "hactl", *arguments], timeout_s=60)
+        return self.net.run(role, [*self.hactl_command, *arguments], timeout_s=60)
 
     def fetch(self) -> str | None:
         """The client's view: which node's web server answers at the cluster IP."""

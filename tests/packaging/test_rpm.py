@@ -122,6 +122,8 @@ def test_install_upgrade_and_remove(
     journal_file.parent.mkdir()
     journal_file.write_text("kept")
 
+    _installed_launcher_fails_over()
+
     _run("rpm", "-Uvh", release2["hactl-pils"], release2["hactl-stonith"], release2["hactl"])
     assert ARTICLE_HA_CF in (CONFIG_DIR / "ha.cf").read_text()  # the edit stays
     new_template = (CONFIG_DIR / "ha.cf.rpmnew").read_text()  # the new template beside it
@@ -134,3 +136,22 @@ def test_install_upgrade_and_remove(
     assert journal_file.read_text() == "kept"
     # rpm keeps an edited %config file on removal as .rpmsave, the convention RHEL admins know.
     assert ARTICLE_HA_CF in (CONFIG_DIR / "ha.cf.rpmsave").read_text()
+
+
+def _installed_launcher_fails_over() -> None:
+    """The daemon issue's article failover, run by the installed /usr/bin/hactl."""
+    from tests.hactl.daemon.namespace_support import (
+        check_journals_and_replay,
+        cluster_lab,
+        wait_client_sees,
+        wait_holder,
+    )
+
+    with cluster_lab(hactl_command=("/usr/bin/hactl",)) as lab:
+        lab.start_all()
+        wait_holder(lab, "master", observers=("master", "backup"))
+        wait_client_sees(lab, "master")
+        lab.power_off("master")  # kill -9 the daemon, cut its links
+        wait_holder(lab, "backup", observers=("backup",))
+        wait_client_sees(lab, "backup")
+        check_journals_and_replay(lab)

@@ -31,6 +31,7 @@ def cluster_lab(
     secrets: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None,
     media_lines: tuple[str, ...] | None = None, with_fencing: bool = False,
     extra_ha_cf_lines: tuple[str, ...] = (),
+    hactl_command: tuple[str, ...] = (sys.executable, "-m", "hactl"),
 ) -> Iterator[ClusterLab]:  # fmt: skip
     with topology(("master", "backup"), networks=networks) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-lab-") as base:  # fmt: skip
@@ -39,6 +40,7 @@ def cluster_lab(
             auto_failback=auto_failback, heartbeat_networks=heartbeat_networks,
             extra_environment=extra_environment or {}, media_lines=media_lines,
             with_fencing=with_fencing, extra_ha_cf_lines=extra_ha_cf_lines,
+            hactl_command=hactl_command,
         )  # fmt: skip
         lab.write_configs(secrets=secrets)
         try:
@@ -163,7 +165,7 @@ def _settled(view: dict[str, object]) -> dict[str, object]:
 def assert_cli_replay_agrees(lab: ClusterLab, role: str, live: dict[str, object]) -> None:
     """`hactl replay --json` of the whole journal, run as an admin would, agrees too."""
     shown = subprocess.run(
-        [sys.executable, "-m", "hactl", "replay", "--json", "--state-dir",
+        [*lab.hactl_command, "replay", "--json", "--state-dir",
          str(lab.state_dir(role))],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
