@@ -116,3 +116,28 @@ def test_two_claims_on_one_group_the_keeper_wins_and_the_other_yields() -> None:
     assert acks(commands) == [(600, ())]
     assert loser.state.groups["ip_b"].phase is GroupPhase.STOPPED
     assert not [i for i in loser.state.outgoing if "ip_b" in i.message.groups]
+
+
+def test_with_three_nodes_every_live_peer_must_agree() -> None:
+    config = make_config(nodes=("alpha", "beta", "gamma"))
+    node = Node(does_peer_agree=False)
+    node.start(config)
+    node.hear("beta", payload(running=["ip_b"]))
+    commands = node.hear("gamma", payload())
+    claims = [c for c in controls(node.commands) if c.message.kind is ControlKind.ACQUIRE]
+    assert sorted(c.to_node for c in claims) == ["beta", "gamma"]
+    assert actions(commands) == []
+    by_node = {c.to_node: c for c in claims}
+    assert actions(answer(node, by_node["beta"])) == []
+    commands = node.feed(
+        ControlMessageReceived(
+            now_ms=node.now_ms,
+            from_node="gamma",
+            generation=1,
+            message_id=501,
+            message=ControlMessage(
+                kind=ControlKind.ACK, acked_message_id=by_node["gamma"].message_id
+            ),
+        )
+    )
+    assert actions(commands) == [("status", "ip_a", "ip_a")]

@@ -16,6 +16,7 @@ from engine.core.messages import ControlKind, ControlMessage, NodePhase, Scope
 from engine.core.state import GroupPhase, PeerStatus
 from tests.engine.core.core_helpers import (
     DEADTIME_MS,
+    INITDEAD_MS,
     KEEPALIVE_MS,
     Node,
     actions,
@@ -224,3 +225,16 @@ def test_admin_reload_asks_the_shell_and_a_reloaded_config_adds_and_removes_grou
     assert ("stop", "ip_a", "web_a") in verbs
     assert ("start", "ip_z", "ip_z") in verbs
     assert set(node.state.groups) == {"ip_b", "ip_z"}
+
+
+def test_a_node_added_by_reload_is_waited_for_then_declared_dead_at_initdead() -> None:
+    node = booted_pair()
+    bigger = make_config(nodes=("alpha", "beta", "gamma"))
+    node.feed(ConfigReloaded(now_ms=node.now_ms, wall_time_ms=0, config=bigger))
+    assert node.state.peers["gamma"].status is PeerStatus.INIT
+    reloaded_ms = node.now_ms
+    while node.now_ms < reloaded_ms + INITDEAD_MS:
+        node.advance_to(min(node.now_ms + KEEPALIVE_MS, reloaded_ms + INITDEAD_MS))
+        node.hear("beta", payload(running=["ip_b"]))
+    assert node.state.peers["gamma"].status is PeerStatus.DEAD
+    assert node.state.groups["ip_a"].phase is GroupPhase.RUNNING
