@@ -8,6 +8,9 @@ Exit codes: 0 every seed passed, 1 a seed violated safety, liveness or replay, 2
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -47,15 +50,33 @@ def _config_from_dir(config_dir: Path) -> ClusterConfig:
     return load_config(config_dir, node=first_node, local_addresses=())
 
 
-def _journal_factory(out: Path | None, seed: int, is_many: bool) -> object:
-    if out is None:
-        return None
-    base = out / f"seed-{seed}" if is_many else out
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeedJob:
+    """One seed to run, picklable so that --jobs can hand it to another process."""
 
-    def factory(node: str) -> NodeJournal:
-        return DiskJournal(base / node, node=node)
+    run: SeedRun
+    out: Path | None
+    is_many: bool
 
-    return factory
+
+def run_job(job: SeedJob) -> SeedResult:
+    factory: Callable[[str], NodeJournal] | None = None
+    if job.out is not None:
+        base = job.out / f"seed-{job.run.seed}" if job.is_many else job.out
+
+        def factory(node: str) -> NodeJournal:
+            return DiskJournal(base / node, node=node)
+
+    return run_seed(job.run, journal_factory=factory, is_tracing_views=not job.is_many)
+
+
+def _results(jobs: list[SeedJob], worker_count: int) -> Iterator[SeedResult]:
+    """Results in seed order; with several workers, seeds run in parallel processes."""
+    if worker_count <= 1 or len(jobs) <= 1:
+        yield from map(run_job, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=worker_count) as pool:
+        yield from pool.map(run_job, jobs, chunksize=4)
 
 
 def sim(
@@ -72,6 +93,7 @@ def sim(
     out: Path | None = typer.Option(
         None, "--out", file_okay=False, help="Keep each node's journal here (one dir per node)."
     ),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Seeds run in parallel processes."),
 ) -> None:
     """Simulate a cluster with seeded faults and check safety, liveness and replay."""
     try:
@@ -88,18 +110,23 @@ def sim(
     shape = ClusterShape(node_count=nodes, group_count=groups, link_count=links)
     seed_numbers = _seed_range(seed, seeds)
     is_many = len(seed_numbers) > 1
-    failed = 0
-    for number in seed_numbers:
-        run = SeedRun(
-            seed=number,
-            shape=shape,
-            duration_ms=duration_ms,
-            kinds=fault_kinds,
-            config=config,
-            config_dir=None if config_dir is None else str(config_dir),
+    seed_jobs = [
+        SeedJob(
+            run=SeedRun(
+                seed=number,
+                shape=shape,
+                duration_ms=duration_ms,
+                kinds=fault_kinds,
+                config=config,
+                config_dir=None if config_dir is None else str(config_dir),
+            ),
+            out=out,
+            is_many=is_many,
         )
-        factory = _journal_factory(out, number, is_many)
-        result = run_seed(run, journal_factory=factory, is_tracing_views=not is_many)  # type: ignore[arg-type]
+        for number in seed_numbers
+    ]
+    failed = 0
+    for result in _results(seed_jobs, jobs):
         if not is_many:
             typer.echo(result.timeline)
         typer.echo(summary_line(result))

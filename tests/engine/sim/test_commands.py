@@ -91,3 +91,11 @@ def test_replay_without_a_journal_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["replay", "--state-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert f"no journal at {tmp_path / 'journal'}" in result.output
+
+
+def test_sim_jobs_give_the_same_verdicts_as_one_process() -> None:
+    arguments = ["sim", "--seeds", "4..7", "--nodes", "3", "--duration", "35s"]
+    serial = runner.invoke(app, arguments)
+    parallel = runner.invoke(app, [*arguments, "--jobs", "2"])
+    assert serial.exit_code == parallel.exit_code == 0, serial.output + parallel.output
+    assert serial.output == parallel.output
