@@ -56,6 +56,12 @@ def fence_completed(state: NodeState, event: FenceCompleted, fx: Effects) -> Nod
 
 
 def expire_fence_retries(state: NodeState, fx: Effects) -> NodeState:
+    now_ms = state.now_ms
+    for peer in state.peers.values():  # the common case: nothing waits, nothing built
+        if peer.fence_retry_ms is not None and peer.fence_retry_ms <= now_ms:
+            break
+    else:
+        return state
     due = [
         name
         for name, peer in state.peers.items()

@@ -167,6 +167,18 @@ def _expire_timers(state: NodeState, fx: Effects) -> NodeState:
 
 
 def _expire_group_timers(state: NodeState, fx: Effects) -> NodeState:
+    now_ms = state.now_ms
+    for run in state.groups.values():  # the common case: nothing due, nothing built
+        if run.stop_retry_ms is not None and run.stop_retry_ms <= now_ms:
+            break
+        if (
+            run.phase is GroupPhase.RUNNING
+            and run.pending is None
+            and any(due is not None and due <= now_ms for due in run.monitor_due_ms)
+        ):
+            break
+    else:
+        return state
     groups = None
     for name, run in state.groups.items():
         new_run, needs_drive = expire_group_timers(run, state.now_ms)
