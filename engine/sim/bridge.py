@@ -77,8 +77,20 @@ class Stepped:
 class Bridge(Protocol):
     """The engine, as the simulated shell sees it. Every method is pure."""
 
-    def boot(self, config: ClusterConfig, *, now_ms: int, wall_ms: int, generation: int) -> object:
-        """The first event of a daemon's life (journaled, then stepped from no state)."""
+    def boot(
+        self,
+        config: ClusterConfig,
+        *,
+        now_ms: int,
+        wall_ms: int,
+        generation: int,
+        journal_records: Sequence[tuple[int, object]],
+    ) -> object:
+        """The first event of a daemon's life (journaled, then stepped from no state).
+
+        `journal_records` is the node's committed journal so far: like the daemon, the
+        shell replays it to tell the engine what this node may still hold (issue 9).
+        """
 
     def initial_state(self, config: ClusterConfig) -> object: ...
 

@@ -457,8 +457,13 @@ class SimulatedCluster:
         self.timeline.add(self.now_ms, name, f"daemon starts (generation {generation})")
         node.state = self.bridge.initial_state(node.config)
         wall_ms = self.world.wall_ms(name, self.now_ms)
+        records = [(record.kind, record.payload) for record in node.journal.committed()]
         event = self.bridge.boot(
-            node.config, now_ms=self.now_ms, wall_ms=wall_ms, generation=generation
+            node.config,
+            now_ms=self.now_ms,
+            wall_ms=wall_ms,
+            generation=generation,
+            journal_records=records,
         )
         self._feed(node, event)
 

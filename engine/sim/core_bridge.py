@@ -15,7 +15,7 @@ from typing import Any
 from engine.config.model import ClusterConfig
 from engine.core import codec, commands, events, initial_state, next_deadline, step
 from engine.core.messages import ControlMessage, Scope, StatusPayload
-from engine.core.replay import replay
+from engine.core.replay import prior_belief, replay
 from engine.core.state import NodeState
 from engine.core.view import group_holder
 from engine.sim import bridge
@@ -30,10 +30,22 @@ class CoreBridge:
     """`engine.sim.bridge.Bridge` over `engine.core`."""
 
     def boot(
-        self, config: ClusterConfig, *, now_ms: int, wall_ms: int, generation: int
+        self,
+        config: ClusterConfig,
+        *,
+        now_ms: int,
+        wall_ms: int,
+        generation: int,
+        journal_records: Sequence[tuple[int, object]],
     ) -> events.Event:
+        believed_groups, incidents = prior_belief(self.replay(config, journal_records))
         return events.NodeStarted(
-            now_ms=now_ms, wall_time_ms=wall_ms, generation=generation, config=config
+            now_ms=now_ms,
+            wall_time_ms=wall_ms,
+            generation=generation,
+            config=config,
+            believed_groups=believed_groups,
+            incidents=incidents,
         )
 
     def initial_state(self, config: ClusterConfig) -> NodeState:

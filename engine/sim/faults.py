@@ -27,9 +27,8 @@ class FaultKinds(enum.Enum):
     PARTITION = "partition"
     CRASH = "crash"
     ALL = "all"
-    # A daemon dying while its node and resources run on. Not in `all` yet: a restarted
-    # daemon must probe what still runs before it reports holding nothing (issue 9), and
-    # until engine.core does, peers start those groups a second time.
+    # Only daemon deaths (node and resources run on) and power losses: the issue-9 mix,
+    # where a restarted daemon must probe what still runs before it claims anything.
     DAEMON_CRASH = "daemon-crash"
 
 
@@ -188,7 +187,12 @@ Maker = Callable[[random.Random, PlanShape], Timed]
 def _makers(kinds: FaultKinds) -> list[Maker]:
     loss: list[Maker] = [_lossy_links]
     partition: list[Maker] = [_partition, _swizzle_clog, _cut_one_link]
-    crash: list[Maker] = [_crash_and_boot, _clock_jump, _fence_device_trouble]
+    crash: list[Maker] = [
+        _crash_and_boot,
+        _daemon_crash_and_boot,
+        _clock_jump,
+        _fence_device_trouble,
+    ]
     match kinds:
         case FaultKinds.NONE:
             return []

@@ -24,9 +24,8 @@ DURATION_MS = 45_000  # 5 s boot, ~19 s of faults, then the settle time before l
 # Seeds that fail because of an engine gap already reported to the core engineer
 # (/work/notes/engine-sim.md). They are kept out of the must-pass set but run below as
 # strict xfails: the day the engine is fixed, that test fails and the entry is removed.
-KNOWN_ENGINE_GAPS = {
-    208: "two nodes start one group when their views differ for one heartbeat after a "
-    "heal (ACQUIRE handshake pending in engine.core)",
+KNOWN_ENGINE_GAPS: dict[int, str] = {
+    # 208 (two nodes started one group after a heal) was fixed by engine.core's claims.
 }
 
 
