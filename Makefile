@@ -31,8 +31,11 @@ pytest: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m hactl.demo
 
+# Thousands of seeds beyond CI's 500, over two-, three- and five-node shapes.
 soak: $(STAMP)
-	$(BIN)/hactl sim --seeds 1..5000 --faults all --duration 10m
+	$(BIN)/hactl sim --seeds 1..5000 --nodes 2 --groups 2 --links 1 --faults all --duration 2m --jobs $$(nproc)
+	$(BIN)/hactl sim --seeds 1..5000 --nodes 3 --groups 3 --faults all --duration 2m --jobs $$(nproc)
+	$(BIN)/hactl sim --seeds 1..2000 --nodes 5 --groups 6 --faults all --duration 2m --jobs $$(nproc)
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -107,12 +107,22 @@ def replay(
         None, "--at", help="ISO-8601 wall time, or +DURATION after the first record [default: end]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    what_if: list[str] = typer.Option(
+        [],
+        "--what-if",
+        help="Re-run the recorded heartbeats and events with another timing, e.g. "
+        "deadtime=5s (repeatable: keepalive, deadtime, warntime, initdead), and report "
+        "which incidents would not have happened and which new ones would have.",
+    ),
 ) -> None:
     """Replay a node's journal through the engine and print the state it derives."""
     directory = journal_dir if journal_dir is not None else state_dir / "journal"
     if not directory.is_dir():
         typer.echo(f"no journal at {directory} (use --state-dir or --journal)", err=True)
         raise typer.Exit(1)
+    if what_if:
+        _print_what_if(directory, what_if)
+        return
     try:
         at_wall_ns = _at_wall_ns(at, directory)
         state = derive_state(read_records(directory), at_wall_ns=at_wall_ns)
@@ -127,6 +137,25 @@ def replay(
         return
     at_text = "the end of the journal" if at_wall_ns is None else format_time(at_wall_ns)
     typer.echo(render_view(view, at_text=at_text))
+
+
+def _print_what_if(directory: Path, options: list[str]) -> None:
+    # Imported here: the postmortem machinery is only needed for what-if questions.
+    from hactl.postmortem.whatif import (
+        WhatIfError,
+        parse_what_if_options,
+        render_what_if,
+        run_what_if,
+    )
+
+    try:
+        report = run_what_if([directory], parse_what_if_options(options))
+    except WhatIfError as error:
+        raise typer.BadParameter(str(error), param_hint="--what-if") from None
+    except JournalError as error:
+        typer.echo(f"{directory}: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(render_what_if(report), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -84,3 +84,21 @@ def test_what_if_options_parse_heartbeat_times_and_name_the_bad_one() -> None:
         parse_what_if_options(["deadtime=5 s"])
     with pytest.raises(WhatIfError, match="unknown timing"):
         parse_what_if_options(["deadtme=5s"])
+
+
+def test_hactl_replay_what_if_answers_the_tuning_question(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hactl.cli import app
+
+    partition_for(tmp_path, gap_ms=1500)
+    runner = CliRunner()
+    journal = ["replay", "--journal", str(tmp_path / "node2")]
+    lowered = runner.invoke(app, [*journal, "--what-if", "deadtime=1s"])
+    assert lowered.exit_code == 0, lowered.output
+    assert "false failover(s) with these settings" in lowered.output
+    kept = runner.invoke(app, [*journal, "--what-if", "deadtime=2s"])
+    assert kept.exit_code == 0, kept.output
+    assert "verdict: no false failover" in kept.output
+    refused = runner.invoke(app, [*journal, "--what-if", "deadtme=2s"])
+    assert refused.exit_code == 2
