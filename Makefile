@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(PACKAGES) tests bench packaging
+	$(BIN)/ruff check --no-cache $(PACKAGES) tests bench packaging
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict $(PACKAGES)

@@ -17,7 +17,6 @@ from engine.core.codec import (
     encode_control,
     encode_status,
 )
-
 from engine.core.events import ControlMessageReceived, HeartbeatReceived
 from engine.core.messages import ControlMessage, StatusPayload
 from hactl.daemon.transport.receiver import Delivered
