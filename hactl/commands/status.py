@@ -62,8 +62,19 @@ def render_status(document: dict[str, object]) -> str:
     if incidents:
         lines += ["", f"INCIDENTS ({len(incidents)}, clear with `hactl acknowledge`):"]
         lines += [f"  {incident}" for incident in incidents]
+    fences = _list(document.get("pending_fences"))
+    if fences:
+        lines += ["", f"PENDING FENCES ({len(fences)}, takeover waits for them):"]
+        lines += [_fence_line(_dict(fence)) for fence in fences]
     lines += ["", _failover_line(document.get("last_failover")), _packets_line(transport)]
     return "\n".join(lines)
+
+
+def _fence_line(fence: dict[str, object]) -> str:
+    state = "attempt in progress" if fence.get("is_in_flight") else "waiting to retry"
+    last = fence.get("last_result") or "no attempt finished yet"
+    return (f"  {fence.get('target')}: {fence.get('attempts')} attempt(s), {state}; "
+            f"last: {fence.get('device') or '-'} {last}; why: {fence.get('reason')}")  # fmt: skip
 
 
 def _member_line(member: dict[str, object], local_node: str) -> str:

@@ -159,6 +159,7 @@ async def _serve(
             config=config,
             context=agent_context(config, options, nursery),
             device_settings=DeviceSettings(local_node=config.local_node,
+                                           run_directory=options.run_dir,
                                            is_production=options.is_production),
             post=send_input.send,
         )  # fmt: skip

@@ -2,8 +2,10 @@
 
 The engine's `cluster_view(state)` says what the node believes (members, links, groups,
 quorum, last failover); the shell adds what only it knows (pid, generation, uptime,
-journal head, packet counters). Everything is turned into plain JSON values here, with
-enums as their values and dataclasses as objects, so the CLI can print it or dump it.
+journal head, packet counters, pending fences: the engine's view does not carry those, so
+they come from the executor, which sees every FenceNode order and every attempt's end).
+Everything is turned into plain JSON values here, with enums as their values and
+dataclasses as objects, so the CLI can print it or dump it.
 """
 
 from __future__ import annotations
@@ -66,5 +68,23 @@ def status_snapshot(shell: Shell) -> dict[str, object]:
             "equivocations": shell.seals.equivocation_count,
         },
         "last_failover": shell.last_failover,
+        "pending_fences": pending_fences(shell),
         "cluster": to_json_value(cluster_view(shell.state)),
     }
+
+
+def pending_fences(shell: Shell) -> list[dict[str, object]]:
+    """Fences ordered and not yet successful, for peers the engine still holds dead.
+
+    A peer that came back (or left cleanly) needs no fence any more: its entry is dropped.
+    """
+    from engine.core.state import PeerStatus
+
+    shown = []
+    for target, pending in list(shell.executor.pending_fences.items()):
+        peer = shell.state.peers.get(target)
+        if peer is None or peer.status is not PeerStatus.DEAD:
+            shell.executor.forget_fence(target)
+            continue
+        shown.append(pending.to_json())
+    return shown
