@@ -136,8 +136,7 @@ def check_journals_and_replay(lab: ClusterLab) -> None:
     """
     snapshots = {}
     for role in lab.daemons:
-        wait_for(lambda role=role: is_settled(lab.status(role)), timeout_s=20,
-                 what=f"{role}'s groups to finish starting or stopping")  # fmt: skip
+        _wait_settled(lab, role)
         snapshot = _durable_snapshot(lab, role)
         if snapshot is not None:
             snapshots[role] = snapshot
@@ -150,6 +149,13 @@ def check_journals_and_replay(lab: ClusterLab) -> None:
         replayed = replayed_view(lab, role, last_seq=last_seq)
         assert replayed == live, f"{role}: replay disagrees with status"
         assert_cli_replay_agrees(lab, role, live)
+
+
+def _wait_settled(lab: ClusterLab, role: str) -> None:
+    def settled() -> bool:
+        return is_settled(lab.status(role))
+
+    wait_for(settled, timeout_s=20, what=f"{role}'s groups to finish starting or stopping")
 
 
 def _settled(view: dict[str, object]) -> dict[str, object]:
