@@ -176,7 +176,9 @@ class ClusterLab:
                          for network in self.net.networks)  # fmt: skip
         pid_file = self.base_dir / "{node}" / "run" / "hactl.pid"
         hosts = ",".join(self.net.node_names)
-        return f"stonith_host * netns_test hostlist={hosts} pid_file={pid_file} links={links}"
+        # By position: ha.cf splits `links=A B` at the space, while the last positional
+        # parameter takes every remaining word, so each of the node's links is cut.
+        return f"stonith_host * netns_test {hosts} {pid_file} {links}"
 
     # ---- daemons -----------------------------------------------------------------------
 

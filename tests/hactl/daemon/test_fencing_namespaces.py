@@ -193,6 +193,7 @@ def test_split_brain_heartbeat_links_cut_one_node_holds_the_other_is_fenced(
         assert [(f.target, f.device, f.is_success) for f in fences] == [
             (victim, "netns_test", True)
         ], fences
+        assert "2 link(s) down" in fences[0].detail  # powered off: main and hb both dark
         if survivor == "backup":  # it took the group over: only after the fence
             assert_no_start_before_fence_success(events)
         check_journals_and_replay(lab)
