@@ -4,7 +4,8 @@ liveness and replay. Marked slow but always run; `make soak` runs thousands more
 Seeds are spread over both cores with a process pool (each seed is independent and a
 pure function of its number). Cluster size varies with the seed (2 to 4 nodes, 1 or 2
 links) so one sweep covers two-node fencing races and three/four-node quorum. A failure
-prints the exact `hactl sim` line that replays it.
+prints the exact `hactl sim` line that replays it; a seed that found an engine bug becomes
+a scenario under tests/scenarios/ once the bug is fixed (seed 208 was the last).
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ from engine.sim.seed_run import SeedRun, reproduce_line, run_seed
 
 SEED_COUNT = 500
 DURATION_MS = 45_000  # 5 s boot, ~19 s of faults, then the settle time before liveness
-
-# Seeds that fail because of an engine gap already reported to the core engineer
-# (/work/notes/engine-sim.md). They are kept out of the must-pass set but run below as
-# strict xfails: the day the engine is fixed, that test fails and the entry is removed.
-KNOWN_ENGINE_GAPS: dict[int, str] = {
-    # 208 (two nodes started one group after a heal) was fixed by engine.core's claims.
-}
-
 
 def sweep_run(seed: int) -> SeedRun:
     node_count = 2 + seed % 3
@@ -54,15 +47,6 @@ def check_seed(seed: int) -> list[str]:
 def test_five_hundred_random_seeds_with_all_faults() -> None:
     workers = min(4, os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        seeds = [seed for seed in range(1, SEED_COUNT + 1) if seed not in KNOWN_ENGINE_GAPS]
-        reports = list(pool.map(check_seed, seeds, chunksize=5))
+        reports = list(pool.map(check_seed, range(1, SEED_COUNT + 1), chunksize=5))
     failures = [line for report in reports for line in report]
     assert not failures, "\n".join(failures)
-
-
-@pytest.mark.parametrize("seed", sorted(KNOWN_ENGINE_GAPS))
-def test_known_engine_gap_still_fails(seed: int) -> None:
-    report = check_seed(seed)
-    if report:
-        pytest.xfail(f"{KNOWN_ENGINE_GAPS[seed]}\n" + "\n".join(report))
-    pytest.fail(f"seed {seed} passes now: remove it from KNOWN_ENGINE_GAPS")
