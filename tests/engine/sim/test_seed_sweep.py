@@ -4,8 +4,8 @@ liveness and replay. Marked slow but always run; `make soak` runs thousands more
 Seeds are spread over both cores with a process pool (each seed is independent and a
 pure function of its number). Cluster size varies with the seed (2 to 4 nodes, 1 or 2
 links) so one sweep covers two-node fencing races and three/four-node quorum. A failure
-prints the exact `hactl sim` line that replays it; a seed that found an engine bug becomes
-a scenario under tests/scenarios/ once the bug is fixed (seed 208 was the last).
+prints the exact `hactl sim` line that replays it; a seed that finds an engine bug should
+become a scenario under tests/scenarios/ once the bug is fixed.
 """
 
 from __future__ import annotations
