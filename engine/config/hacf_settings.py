@@ -76,14 +76,9 @@ def handle_udpport(draft: Draft, directive: Directive) -> None:
         draft.log.value_error(directive.line, directive.name, problem)
         return
     note_repeat(draft, directive, draft.udpport_line)
-    if draft.udp_media_lines and port != draft.udpport:
-        earlier = ", ".join(str(number) for number in draft.udp_media_lines)
-        draft.log.warn(
-            directive.line,
-            "udpport",
-            f"port {port} does not apply to the media lines above it (line {earlier}), "
-            f"which keep port {draft.udpport}; move udpport above the media lines",
-        )
+    _warn_earlier_lines_keep(
+        draft, directive, draft.udp_media_lines, f"port {draft.udpport}", f"port {port}", "media"
+    )
     draft.udpport, draft.udpport_line = port, directive.line
 
 
@@ -97,15 +92,25 @@ def handle_baud(draft: Draft, directive: Directive) -> None:
         draft.log.value_error(directive.line, directive.name, problem)
         return
     note_repeat(draft, directive, draft.baud_line)
-    if draft.serial_lines and baud != draft.baud:
-        earlier = ", ".join(str(number) for number in draft.serial_lines)
-        draft.log.warn(
-            directive.line,
-            "baud",
-            f"{baud} does not apply to the serial lines above it (line {earlier}), which "
-            f"keep {draft.baud}; move baud above the serial lines",
-        )
+    _warn_earlier_lines_keep(
+        draft, directive, draft.serial_lines, str(draft.baud), str(baud), "serial"
+    )
     draft.baud, draft.baud_line = baud, directive.line
+
+
+def _warn_earlier_lines_keep(
+    draft: Draft, directive: Directive, lines: list[int], kept: str, new: str, what: str
+) -> None:
+    """Heartbeat reads ha.cf in order: udpport and baud reach only the lines below them."""
+    if not lines or kept == new:
+        return
+    earlier = ", ".join(str(number) for number in lines)
+    draft.log.warn(
+        directive.line,
+        directive.name,
+        f"{new} does not apply to the {what} lines above it (line {earlier}), which keep "
+        f"{kept}; move {directive.name} above the {what} lines",
+    )
 
 
 def handle_text_setting(draft: Draft, directive: Directive) -> None:

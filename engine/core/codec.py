@@ -11,7 +11,7 @@ Kind numbers are forever: never reuse or renumber one; add new kinds at the end.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.config.model import ClusterConfig
 from engine.core.events import (
@@ -29,6 +29,8 @@ from engine.core.events import (
 )
 from engine.core.messages import ControlMessage, StatusPayload
 from engine.core.packing import PackingError, pack, unpack_dataclass
+
+T = TypeVar("T")
 
 
 class MalformedMessageError(PackingError):
@@ -57,64 +59,55 @@ def is_engine_kind(kind: int) -> bool:
     return kind in ENGINE_KINDS
 
 
+def _pack_list(cls: type[T], value: T) -> list[Any]:
+    packed = pack(cls, value)
+    assert isinstance(packed, list), "dataclasses pack to lists"
+    return packed
+
+
+def _unpack_or_malformed(cls: type[T], raw: Any, what: str) -> T:
+    """Unpack `raw` as `cls`; garbage from a peer or a file is a MalformedMessageError."""
+    try:
+        value: T = unpack_dataclass(cls, raw)
+    except PackingError as error:
+        raise MalformedMessageError(f"{what}: {error}") from error
+    return value
+
+
 def encode_event(event: Event) -> tuple[int, list[Any]]:
-    kind = EVENT_KINDS[type(event)]
-    packed = pack(type(event), event)
-    assert isinstance(packed, list)
-    return kind, packed
+    return EVENT_KINDS[type(event)], _pack_list(type(event), event)
 
 
 def decode_event(kind: int, payload: list[Any]) -> Event:
     cls = _EVENT_CLASSES.get(kind)
     if cls is None:
         raise MalformedMessageError(f"unknown engine event kind {kind}")
-    try:
-        event: Event = unpack_dataclass(cls, payload)
-    except PackingError as error:
-        raise MalformedMessageError(f"{cls.__name__}: {error}") from error
+    event: Event = _unpack_or_malformed(cls, payload, cls.__name__)
     return event
 
 
 def encode_config(config: ClusterConfig) -> list[Any]:
-    packed = pack(ClusterConfig, config)
-    assert isinstance(packed, list)
-    return packed
+    return _pack_list(ClusterConfig, config)
 
 
 def decode_config(raw: list[Any]) -> ClusterConfig:
-    try:
-        config: ClusterConfig = unpack_dataclass(ClusterConfig, raw)
-    except PackingError as error:
-        raise MalformedMessageError(f"ClusterConfig: {error}") from error
-    return config
+    return _unpack_or_malformed(ClusterConfig, raw, "ClusterConfig")
 
 
 def encode_status(payload: StatusPayload) -> list[Any]:
-    packed = pack(StatusPayload, payload)
-    assert isinstance(packed, list)
-    return packed
+    return _pack_list(StatusPayload, payload)
 
 
 def decode_status(body: Any) -> StatusPayload:
-    try:
-        status: StatusPayload = unpack_dataclass(StatusPayload, body)
-    except PackingError as error:
-        raise MalformedMessageError(f"status payload: {error}") from error
-    return status
+    return _unpack_or_malformed(StatusPayload, body, "status payload")
 
 
 def encode_control(message: ControlMessage) -> list[Any]:
-    packed = pack(ControlMessage, message)
-    assert isinstance(packed, list)
-    return packed
+    return _pack_list(ControlMessage, message)
 
 
 def decode_control(body: Any) -> ControlMessage:
-    try:
-        message: ControlMessage = unpack_dataclass(ControlMessage, body)
-    except PackingError as error:
-        raise MalformedMessageError(f"control message: {error}") from error
-    return message
+    return _unpack_or_malformed(ControlMessage, body, "control message")
 
 
 def summarize_event(kind: int, payload: list[Any]) -> str:
