@@ -1,7 +1,10 @@
 """Start, configuration reload, admin commands and clean shutdown of the local node.
 
 `NodeStarted` resets the whole state: a restarted node knows nothing of its previous run
-but its generation (peers learn it restarted from the higher generation). Admin moves follow
+but its generation (peers learn it restarted from the higher generation). Before it goes
+active it probes what really runs here and stops, right to left, every group it found
+running that the cluster's state gives to another node or to nobody (issue 9): a restarted
+daemon never announces itself active while it holds a peer's address. Admin moves follow
 hb_standby / hb_takeover: standby makes this node decline the groups in scope; takeover
 clears this node's declines and failed marks for the scope and asks every live peer to
 decline those groups. Declines travel in heartbeats and last until a takeover or a restart.
@@ -12,16 +15,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import assert_never
 
-from engine.config.model import ClusterConfig
+from engine.config.model import ClusterConfig, QuorumLossPolicy, ResourceGroup
 from engine.core.commands import AlertKind, LogLevel, ReloadConfiguration
-from engine.core.control import send_to_live_peers
+from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
 from engine.core.events import AdminAction, AdminCommandReceived, ConfigReloaded, NodeStarted
-from engine.core.groups import new_group_run, probe_step
+from engine.core.groups import GroupSignal, drive, new_group_run, probe_step
+from engine.core.members import HOLDING_PHASES, live_count, member_views
 from engine.core.membership import new_peer
 from engine.core.messages import ControlKind, ControlMessage, NodePhase, Scope
 from engine.core.pings import ping_targets
-from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
+from engine.core.placement import MemberView, choose_holder, is_quorate
+from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState, PeerStatus
 
 
 def boot(event: NodeStarted, fx: Effects) -> NodeState:
@@ -86,6 +91,86 @@ def finish_probes_if_done(state: NodeState, fx: Effects) -> NodeState:
     for incident in incidents[len(state.incidents) :]:
         fx.alert(AlertKind.PROBE_MISMATCH, incident)
     return replace(state, incidents=tuple(incidents))
+
+
+def finish_boot_if_ready(state: NodeState, fx: Effects) -> NodeState:
+    """BOOTING ends once every group is probed, no peer is INIT (each was heard, or declared
+    dead at initdead) and every group found running here that belongs elsewhere is stopped."""
+    if state.phase is not NodePhase.BOOTING:
+        return state
+    if any(peer.status is PeerStatus.INIT for peer in state.peers.values()):
+        return state
+    if any(run.phase is GroupPhase.PROBING for run in state.groups.values()):
+        return state
+    state = _release_foreign_groups(state, fx)
+    if any(run.phase is GroupPhase.STOPPING for run in state.groups.values()):
+        return state  # still BOOTING: peers see the group stopping, so nobody starts it yet
+    fx.log(LogLevel.INFO, "boot complete: probes done, every node heard from or declared dead")
+    fx.is_dirty = True
+    return replace(state, phase=NodePhase.ACTIVE)
+
+
+def _release_foreign_groups(state: NodeState, fx: Effects) -> NodeState:
+    """Stop what runs here but is not ours; what is ours stays as found (adopted).
+
+    Only stops happen while BOOTING: completing a partly running group of ours is a start,
+    which waits for ACTIVE and the claim handshake (reconcile.py).
+    """
+    members: tuple[MemberView, ...] | None = None
+    groups: dict[str, GroupRun] | None = None
+    config = state.require_config()
+    for group in config.groups:
+        run = state.groups[group.name]
+        if run.phase is not GroupPhase.STOPPING:
+            if run.phase not in HOLDING_PHASES:
+                continue
+            members = member_views(state) if members is None else members
+            owner = _rightful_holder(state, group, members)
+            if owner == state.local_node:
+                continue
+            _note_foreign(state, group.name, owner, members, fx)
+        new_run, signal = drive(
+            run, should_hold=False, may_start=False, config=config, now_ms=state.now_ms, fx=fx
+        )
+        if new_run is not run:
+            groups = dict(state.groups) if groups is None else groups
+            groups[group.name] = new_run
+        if signal is GroupSignal.BECAME_STOPPED:
+            fx.log(LogLevel.INFO, f"group {group.name} is stopped here")
+            fx.is_dirty = True
+            state = replace(state, groups=groups) if groups is not None else state
+            groups = None
+            release = ControlMessage(kind=ControlKind.RELEASE_DONE, groups=(group.name,))
+            for peer_name, peer in state.peers.items():
+                if peer.is_live:
+                    state = send_control(state, peer_name, release, fx)
+    return state if groups is None else replace(state, groups=groups)
+
+
+def _note_foreign(
+    state: NodeState, name: str, owner: str | None, members: tuple[MemberView, ...], fx: Effects
+) -> None:
+    text = (
+        f"group {name} runs here but belongs to {owner or 'no node'}: "
+        "stopping it before going active"
+    )
+    others = [m.name for m in members if m.name != state.local_node and name in m.holding]
+    if others:
+        fx.alert(AlertKind.PARTITION_CONFLICT, f"{text} (also held by {', '.join(others)})")
+    else:
+        fx.log(LogLevel.WARNING, text)
+
+
+def _rightful_holder(
+    state: NodeState, group: ResourceGroup, members: tuple[MemberView, ...]
+) -> str | None:
+    """Who should hold `group` by the cluster's state, as reconcile will decide it."""
+    config = state.require_config()
+    if not is_quorate(live_count(state), len(config.nodes)):
+        if config.quorum_loss_policy is QuorumLossPolicy.FREEZE:
+            return state.local_node  # freeze: keep what runs
+        return None
+    return choose_holder(group, members, config.nodes, config.auto_failback)
 
 
 def reload_config(state: NodeState, event: ConfigReloaded, fx: Effects) -> NodeState:

@@ -35,13 +35,13 @@ from engine.core.lifecycle import (
     admin_command,
     begin_shutdown,
     boot,
+    finish_boot_if_ready,
     finish_probes_if_done,
     reload_config,
 )
 from engine.core.members import build_payload
 from engine.core.membership import (
     expire_peers,
-    finish_boot_if_ready,
     receive_heartbeat,
     routine_heartbeat,
 )

@@ -23,8 +23,7 @@ from engine.core.effects import Effects
 from engine.core.events import HeartbeatReceived
 from engine.core.evolve import evolve_node_state, evolve_peer_state
 from engine.core.members import local_occupied
-from engine.core.messages import NodePhase
-from engine.core.state import GroupPhase, LinkState, LinkStatus, NodeState, PeerState, PeerStatus
+from engine.core.state import LinkState, LinkStatus, NodeState, PeerState, PeerStatus
 
 
 def new_peer(name: str, *, init_deadline_ms: int, all_groups: frozenset[str]) -> PeerState:
@@ -256,20 +255,6 @@ def mark_left(state: NodeState, peer: PeerState, fx: Effects) -> NodeState:
         init_deadline_ms=None,
     )
     return _with_peer(state, left)
-
-
-def finish_boot_if_ready(state: NodeState, fx: Effects) -> NodeState:
-    """BOOTING ends once every group is probed and no peer is INIT: each was heard, or
-    declared dead at initdead."""
-    if state.phase is not NodePhase.BOOTING:
-        return state
-    if any(peer.status is PeerStatus.INIT for peer in state.peers.values()):
-        return state
-    if any(run.phase is GroupPhase.PROBING for run in state.groups.values()):
-        return state
-    fx.log(LogLevel.INFO, "boot complete: probes done, every node heard from or declared dead")
-    fx.is_dirty = True
-    return replace(state, phase=NodePhase.ACTIVE)
 
 
 def _with_peer(state: NodeState, peer: PeerState) -> NodeState:
