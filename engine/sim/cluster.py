@@ -190,6 +190,8 @@ class SimulatedCluster:
                     self._feed(node, self.bridge.timer(now_ms=self.now_ms))
             case FaultDue():
                 self.apply(work.fault)
+        if self.checker.restart_bound_ms is not None:
+            self.checker.observe(self.now_ms, self.world)
 
     def _is_current(self, node: str, generation: int) -> bool:
         power = self.world.power[node]

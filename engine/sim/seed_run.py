@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from engine.config.model import ClusterConfig
 from engine.sim import faults
-from engine.sim.checkers import Violation
+from engine.sim.checkers import Violation, restart_bound_ms
 from engine.sim.cluster import SimulatedCluster
 from engine.sim.durations import format_time_ms
 from engine.sim.generated_config import ClusterShape, generate_config, link_names
@@ -122,6 +122,9 @@ def prepare_seed(
         mean_gap_ms=max(3 * config.timings.deadtime.value_ms, 2000),
         is_fencing=config.is_fencing_configured,
     )
+    if run.kinds in (faults.FaultKinds.CRASH, faults.FaultKinds.DAEMON_CRASH):
+        # No network fault: a restarted daemon's duplicate must end within the bound.
+        cluster.checker.restart_bound_ms = restart_bound_ms(config, cluster.agents)
     plan = faults.random_plan(plan_source, run.kinds, shape)
     for scheduled in plan:
         cluster.schedule_fault(scheduled.at_ms, scheduled.fault)
