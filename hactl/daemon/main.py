@@ -5,6 +5,8 @@ cannot be opened or the journal is damaged, before any packet goes out. Then a s
 root nursery holds everything: the transport's receive loops, the control socket, the
 signal watcher, the systemd watchdog, agent and fence tasks, and the shell's loop; when
 the shell's loop ends (shutdown complete) the nursery is cancelled and the process exits.
+ha.cf's `watchdog DEVICE` is opened before the loop starts, fed by the loop, and disarmed
+only after a clean shutdown (hactl/daemon/watchdog.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import trio
 from engine.config.model import AuthMethod, ClusterConfig
 from engine.core.machine import initial_state
 from hactl.agents import AgentContext
+from hactl.daemon import records
 from hactl.daemon.control.server import open_control_socket, serve_control
 from hactl.daemon.executor import Executor
 from hactl.daemon.generation import GenerationFileError, advance_generation
@@ -41,10 +45,12 @@ from hactl.daemon.transport.faults import (
 from hactl.daemon.transport.media import LinkPlan, MediumError, plan_links
 from hactl.daemon.transport.receiver import Receiver
 from hactl.daemon.transport.udp import UdpTransport
+from hactl.daemon.watchdog import Watchdog, WatchdogError
 from hactl.stonith import DeviceSettings
 from journal import Journal, JournalError
 
 logger = logging.getLogger("hactl.daemon")
+BLOCK_LOOP_VARIABLE = "HACTL_TEST_BLOCK_LOOP_S"  # TEST-ONLY; never set in production
 
 
 class StartupError(Exception):
@@ -170,16 +176,49 @@ async def _serve(
             seals=PeerSealKeeper(journal=journal), inputs=send_input,
             prior_believed_groups=belief[0], prior_incidents=belief[1],
         )  # fmt: skip
+        shell.watchdog = open_watchdog(config, journal, is_production=options.is_production)
         listener = await open_control_socket(options.run_dir)
         await nursery.start(serve_control, listener, shell.handle_control)
         nursery.start_soon(_watch_signals, send_input)
+        block_s = os.environ.get(BLOCK_LOOP_VARIABLE)
+        if block_s:
+            nursery.start_soon(_block_loop_on_sigusr1, float(block_s))
         interval_s = watchdog_interval_s()
         if interval_s is not None:
             nursery.start_soon(keep_watchdog_fed, interval_s)
         notify("READY=1")
         await shell.run(receive_input)
+        if shell.watchdog is not None:  # a clean shutdown: the node must not be reset
+            shell.watchdog.disarm()
+            _journal_watchdog(journal, "disarmed", shell.watchdog.path, "")
+            journal.commit()
         notify("STOPPING=1")
         nursery.cancel_scope.cancel()
+
+
+def open_watchdog(config: ClusterConfig, journal: Journal, *, is_production: bool
+                  ) -> Watchdog | None:  # fmt: skip
+    """ha.cf's `watchdog DEVICE`, armed; None (logged and journaled) when it cannot be."""
+    path = config.watchdog_device
+    if path is None:
+        return None
+    try:
+        watchdog = Watchdog.open(path, keepalive_ms=config.timings.keepalive.value_ms,
+                                 is_production=is_production)  # fmt: skip
+    except WatchdogError as error:
+        logger.error("watchdog: cannot open %s; running without it", error.strerror)
+        _journal_watchdog(journal, "cannot open", path, str(error.strerror))
+        return None
+    timeout = "timeout unknown" if watchdog.timeout_s is None else f"timeout {watchdog.timeout_s} s"
+    logger.info("watchdog %s armed (%s), fed from the main loop", path, timeout)
+    _journal_watchdog(journal, "armed", path, timeout)
+    watchdog.on_problem = lambda problem: _journal_watchdog(journal, "cannot write", path, problem)
+    return watchdog
+
+
+def _journal_watchdog(journal: Journal, what: str, device: str, detail: str) -> None:
+    journal.append(records.WATCHDOG, [what, device, detail],
+                   monotonic_ns=time.monotonic_ns(), wall_ns=time.time_ns())  # fmt: skip
 
 
 def agent_context(
@@ -198,6 +237,17 @@ async def _watch_signals(inputs: trio.MemorySendChannel[Input]) -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async for number in signals:
             await inputs.send(SignalInput(signal.Signals(number).name))
+
+
+async def _block_loop_on_sigusr1(seconds: float) -> None:
+    """TEST-ONLY (HACTL_TEST_BLOCK_LOOP_S): SIGUSR1 hangs the whole trio loop for a while,
+    as a deadlocked daemon would, so tests can see the watchdog starve."""
+    with trio.open_signal_receiver(signal.SIGUSR1) as signals:
+        async for _ in signals:
+            logger.warning("TEST-ONLY: blocking the loop for %g s (%s)", seconds,
+                           BLOCK_LOOP_VARIABLE)  # fmt: skip
+            time.sleep(seconds)  # deliberately blocking: every task of the loop stops
+            logger.warning("TEST-ONLY: loop unblocked")
 
 
 def _write_pid_file(path: Path) -> None:

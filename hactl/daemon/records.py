@@ -13,11 +13,13 @@ from journal.kinds import register_kind_names
 PACKETS_REFUSED = 900  # [reason, count, link, claimed_sender, detail]
 RELOAD_FAILED = 901  # [problem]
 DAEMON_STOPPING = 902  # [reason]
+WATCHDOG = 903  # [what ("armed", "cannot open", "cannot write", "disarmed"), device, detail]
 
 SHELL_KIND_NAMES = {
     PACKETS_REFUSED: "packets refused",
     RELOAD_FAILED: "reload failed",
     DAEMON_STOPPING: "daemon stopping",
+    WATCHDOG: "watchdog",
 }
 
 
@@ -27,6 +29,9 @@ def _summarize(kind: int, payload: object) -> str:
         return f"{count} packet(s) refused ({reason}) on {link} from {sender or '?'}: {detail}"
     if kind in (RELOAD_FAILED, DAEMON_STOPPING) and isinstance(payload, list) and payload:
         return str(payload[0])
+    if kind == WATCHDOG and isinstance(payload, list) and len(payload) == 3:
+        what, device, detail = payload
+        return f"watchdog {device}: {what}" + (f" ({detail})" if detail else "")
     return ""
 
 

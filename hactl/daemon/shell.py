@@ -71,6 +71,7 @@ from hactl.daemon.reloading import ConfigLoader, ReloadError
 from hactl.daemon.seals import PeerSealKeeper
 from hactl.daemon.transport.receiver import Delivered, Ignored, Refused, SecurityReporter
 from hactl.daemon.transport.udp import Arrival, UdpTransport
+from hactl.daemon.watchdog import Watchdog
 from hactl.daemon.wire import (
     CONTROL_KIND,
     STATUS_KIND,
@@ -154,6 +155,7 @@ class Shell:
     holders: dict[str, str | None] = field(default_factory=dict)
     last_failover: dict[str, object] | None = None
     sent_status_version: int = -1  # the newest status version already sent (and durable)
+    watchdog: Watchdog | None = None  # ha.cf `watchdog`: fed from this loop, so a hang starves it
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -166,6 +168,8 @@ class Shell:
             incidents=self.prior_incidents,
         ))  # fmt: skip
         while not self.is_done:
+            if self.watchdog is not None:
+                self.watchdog.feed(monotonic_ms())
             item = await self._next_input(inputs)
             await self._handle(item)
             for report in self.security.flush(monotonic_ms()):
