@@ -295,6 +295,18 @@ async def _carry_out(
             return AgentOutcome.SUCCESS, found.describe(), None
 
 
+async def announce_adopted(resource: IPAddressResource, context: AgentContext) -> str:
+    """An address found already up at start-up and kept (issue 9): announce it again.
+
+    A peer may have held it while this node's daemon was down, so switches and clients can
+    still map it to the peer's MAC; the same burst as a start puts that right.
+    """
+    found = await trio.to_thread.run_sync(query_address, resource, abandon_on_cancel=True)
+    if found is None:
+        return f"{resource.address} is no longer assigned here: not announced"
+    return f"adopted {found.describe()}" + await _announce(found, context)
+
+
 # Background ARP bursts in flight, by address: a stop cancels its address's burst, or a
 # quick failback would have the old owner keep pulling clients to itself.
 _background_bursts: dict[str, trio.CancelScope] = {}

@@ -35,6 +35,8 @@ from engine.core.events import (
     ResourceAction,
     ResourceActionCompleted,
 )
+from engine.core.messages import NodePhase
+from engine.core.state import GroupPhase, NodeState
 from hactl.agents import (
     AgentAction,
     AgentContext,
@@ -42,7 +44,7 @@ from hactl.agents import (
     keep_announcing,
     run_agent_action,
 )
-from hactl.agents.ip_address import query_address
+from hactl.agents.ip_address import announce_adopted, query_address
 from hactl.stonith import (
     DeviceSettings,
     FenceAction,
@@ -145,6 +147,9 @@ class Executor:
     refresh_scopes: dict[str, trio.CancelScope] = field(default_factory=dict)
     opened_devices: dict[StonithDevice, FenceDevice] = field(default_factory=dict)
     pending_fences: dict[str, PendingFence] = field(default_factory=dict)
+    # Addresses a start-up probe found up, by resource id (with their group): announced
+    # again once the engine keeps them here (`announce_adopted_addresses`).
+    probed_addresses: dict[str, tuple[str, IPAddressResource]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.device_settings = with_test_directories(self.device_settings, os.environ)
@@ -172,6 +177,11 @@ class Executor:
         if (command.action is ResourceAction.START and result.outcome is AgentOutcome.SUCCESS
                 and isinstance(resource, IPAddressResource)):  # fmt: skip
             await self._start_refreshing(resource)
+        if isinstance(resource, IPAddressResource):
+            if command.action is ResourceAction.PROBE and result.outcome is AgentOutcome.SUCCESS:
+                self.probed_addresses[resource.resource_id] = (command.group, resource)
+            elif command.action in (ResourceAction.START, ResourceAction.STOP):
+                self.probed_addresses.pop(resource.resource_id, None)  # announced, or let go
         await self.post(
             ResourceActionCompleted(
                 now_ms=monotonic_ms(), action_id=command.action_id, group=command.group,
@@ -181,6 +191,40 @@ class Executor:
                 output_excerpt=(result.detail + " " + result.output)[:EXCERPT_CHARS],
             )
         )  # fmt: skip
+
+    def announce_adopted_addresses(self, state: NodeState) -> None:
+        """After a step: announce the probed addresses the engine kept (adopted).
+
+        Once the node is active and the group runs here with no live peer still occupying
+        it (a peer holding a duplicate stops first, or its refresh could pull clients back),
+        the address gets a start's ARP burst and its refresh; a group that stops forgets it.
+        """
+        if state.phase is not NodePhase.ACTIVE:
+            return
+        nursery = self.context.announcement_nursery
+        for resource_id, (group, resource) in list(self.probed_addresses.items()):
+            run = state.groups.get(group)
+            if run is None or run.phase in (GroupPhase.STOPPING, GroupPhase.STOPPED,
+                                            GroupPhase.STOP_FAILED):  # fmt: skip
+                del self.probed_addresses[resource_id]
+                continue
+            if run.phase is not GroupPhase.RUNNING or any(
+                peer.is_live and peer.payload is not None
+                and group in peer.payload.occupied_groups()
+                for peer in state.peers.values()
+            ):  # fmt: skip
+                continue  # still completing the group, or a peer still holds it
+            del self.probed_addresses[resource_id]
+            if nursery is not None:
+                nursery.start_soon(self._announce_adopted, resource)
+
+    async def _announce_adopted(self, resource: IPAddressResource) -> None:
+        try:
+            detail = await announce_adopted(resource, self.context)
+        except OSError as error:
+            detail = f"{resource.spec}: netlink: {error}"
+        logger.info("announce %s after start-up: %s", resource.resource_id, detail)
+        await self._start_refreshing(resource)
 
     async def _start_refreshing(self, resource: IPAddressResource) -> None:
         """ha.cf `arp_refresh`: re-announce a held address until it is stopped."""

@@ -200,6 +200,8 @@ class Shell:
                             wall_ns=time.time_ns())  # fmt: skip
         self.state, commands = step(self.state, event)
         self._note_holder_changes()
+        if self.executor.probed_addresses:  # issue 9: re-announce adopted addresses
+            self.executor.announce_adopted_addresses(self.state)
         if self._is_commit_needed(event, commands):
             await self.commit()
         else:
