@@ -185,7 +185,11 @@ async def _serve(
             nursery.start_soon(_block_loop_on_sigusr1, float(block_s))
         interval_s = watchdog_interval_s()
         if interval_s is not None:
-            nursery.start_soon(keep_watchdog_fed, interval_s)
+            # The loop wakes at least every keepalive; silent for three, it is hung.
+            hung_ms = 3 * config.timings.keepalive.value_ms
+            nursery.start_soon(keep_watchdog_fed, interval_s,
+                               lambda: time.monotonic_ns() // 1_000_000 - shell.loop_seen_ms
+                               <= hung_ms)  # fmt: skip
         notify("READY=1")
         await shell.run(receive_input)
         if shell.watchdog is not None:  # a clean shutdown: the node must not be reset

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 import trio
 
@@ -44,12 +45,17 @@ def watchdog_interval_s() -> float | None:
     return int(text) / 2_000_000
 
 
-async def keep_watchdog_fed(interval_s: float) -> None:
-    """Send WATCHDOG=1 every `interval_s` until cancelled.
+async def keep_watchdog_fed(
+    interval_s: float, is_loop_alive: Callable[[], bool] | None = None
+) -> None:
+    """Send WATCHDOG=1 every `interval_s` until cancelled, while the main loop is alive.
 
-    It runs in the root nursery beside the main loop, so if the loop's trio run is stuck
-    the watchdog stops too and systemd restarts the node.
+    It runs in the root nursery beside the main loop, so if the whole trio run is stuck
+    the watchdog stops too; `is_loop_alive` (the shell's loop went round recently) also
+    stops it when only the loop hangs, on an await that never returns. Either way systemd
+    restarts the node.
     """
     while True:
-        notify("WATCHDOG=1")
+        if is_loop_alive is None or is_loop_alive():
+            notify("WATCHDOG=1")
         await trio.sleep(interval_s)

@@ -156,6 +156,7 @@ class Shell:
     last_failover: dict[str, object] | None = None
     sent_status_version: int = -1  # the newest status version already sent (and durable)
     watchdog: Watchdog | None = None  # ha.cf `watchdog`: fed from this loop, so a hang starves it
+    loop_seen_ms: int = 0  # when the loop last went round (the systemd watchdog checks it)
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -168,8 +169,9 @@ class Shell:
             incidents=self.prior_incidents,
         ))  # fmt: skip
         while not self.is_done:
+            self.loop_seen_ms = monotonic_ms()
             if self.watchdog is not None:
-                self.watchdog.feed(monotonic_ms())
+                self.watchdog.feed(self.loop_seen_ms)
             item = await self._next_input(inputs)
             await self._handle(item)
             for report in self.security.flush(monotonic_ms()):

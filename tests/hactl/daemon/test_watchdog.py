@@ -12,14 +12,20 @@ import itertools
 import os
 import select
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
+from hactl.daemon import records
 from hactl.daemon.lab import wait_for
+from hactl.daemon.notify import keep_watchdog_fed
 from hactl.daemon.watchdog import DISARM_BYTE, FEED_BYTE, Watchdog, WatchdogError
+from journal.kinds import kind_name, summarize
 from tests.hactl.daemon.namespace_support import cluster_lab, wait_holder
 
 KEEPALIVE_MS = 200
@@ -149,3 +155,45 @@ def test_the_daemon_feeds_while_its_loop_runs_starves_it_when_hung_and_disarms_o
         finally:
             if not recorder.is_stopping:
                 recorder.stop()
+
+
+def test_the_systemd_watchdog_is_only_fed_while_the_loop_goes_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as supervisor:
+        supervisor.bind(str(path))
+        supervisor.setblocking(False)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        is_alive = [True]
+
+        def received() -> int:
+            count = 0
+            with contextlib.suppress(BlockingIOError):
+                while supervisor.recv(64) == b"WATCHDOG=1":
+                    count += 1
+            return count
+
+        counts: list[int] = []
+
+        async def supervise() -> None:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(keep_watchdog_fed, 1.0, lambda: is_alive[0])
+                await trio.sleep(3.5)  # virtual time: pings at 0, 1, 2, 3
+                counts.append(received())
+                is_alive[0] = False  # the loop hangs on an await
+                await trio.sleep(3.0)
+                counts.append(received())
+                is_alive[0] = True
+                await trio.sleep(2.0)
+                counts.append(received())
+                nursery.cancel_scope.cancel()
+
+        trio.run(supervise, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert counts == [4, 0, 2]
+
+
+def test_watchdog_records_have_a_name_and_a_summary() -> None:
+    assert kind_name(records.WATCHDOG) == "watchdog"
+    line = summarize(records.WATCHDOG, ["cannot open", "/tmp/x", "No such file"])
+    assert line == "watchdog /tmp/x: cannot open (No such file)"
