@@ -169,7 +169,7 @@ def _record_table(report: PostmortemReport, data: PageData) -> dict[str, dict[st
     table: dict[str, dict[str, object]] = {}
     for journal in report.journals:
         seqs = wanted.get(journal.node, set())
-        for record in _records_with(report, journal, seqs):
+        for record in sorted(_records_with(report, journal, seqs), key=lambda r: r.seq):
             table[f"{journal.node}#{record.seq}"] = _record_document(journal.node, record)
     return table
 
