@@ -16,9 +16,10 @@ per segment, in `<journal>/index/segment-NNNNNNNN.trace`, as a list of parts:
   position there (seq, head) and the trace builder's own state, so the next part (the
   journal grew, or a new segment) is built by stepping on from that snapshot instead of
   from the journal's first record;
-* heartbeats are stored per (run, peer, link) as compressed arrays with a summary
-  (count, first, last, worst gap, sender generations); queries decode a chunk only when
-  its summary cannot answer (see `HeartbeatSeries`);
+* heartbeats are stored per (run, peer, link) in chunks of 2048, each compressed (deltas
+  between neighbours, zlib) with a summary (count, first, last, worst gap, sender
+  generations); queries decode a chunk only when its summary cannot answer (see
+  `HeartbeatSeries`), so an answer decodes a few chunks around the incident;
 * the journal's seals and peer seals (one per commit, one per peer heartbeat) are left
   out of the entries: the detector takes nothing from a record the engine did not step,
   except that the very last record ends an unfinished incident, which is kept.
@@ -32,6 +33,7 @@ not evidence: `hactl postmortem --no-index` recomputes everything from the recor
 from __future__ import annotations
 
 import array
+import functools
 import itertools
 import zlib
 from collections.abc import Iterator
@@ -72,6 +74,7 @@ from journal.reader import read_segment_records
 from journal.segments import list_segments
 
 INDEX_VERSION = 1
+CHUNK_HEARTBEATS = 2048  # a query decodes a few of these, never a whole month
 UNSTEPPED_KINDS = (journal_kinds.SEAL, journal_kinds.PEER_SEAL)  # left out of the entries
 
 
@@ -141,6 +144,7 @@ def load_indexed(directory: Path, node: str, checkpoints: dict[int, Checkpoints]
         raise IndexUnusable("the index serves verified journals only")
     assembly = _Assembly(trace=NodeTrace(node=node))
     resume: _Resume | None = None
+    previous: _Part | None = None  # the last part taken: the next one resumes after it
     stepped = 0
     parts_used = 0
     is_written = False
@@ -157,10 +161,13 @@ def load_indexed(directory: Path, node: str, checkpoints: dict[int, Checkpoints]
             kept.append(part)
         end = kept[-1].end_offset if kept else None
         for part in kept:
-            resume = _take(assembly, part)
+            _take(assembly, part)
+            previous = part
             parts_used += 1
         if end == verified_end:
             continue
+        if previous is not None:
+            resume = _resume_after(previous)
         data = path.read_bytes()[:verified_end]
         header, _problem = decode_segment_header(data, len(data))
         if header is None:
@@ -179,6 +186,7 @@ def load_indexed(directory: Path, node: str, checkpoints: dict[int, Checkpoints]
         part, resume = _build_part(data, path.name, start, resume, node, checkpoints[index])
         stepped += int(part.raw["count"])
         _take(assembly, part)
+        previous = None  # `resume` already holds the state after it
         parts_used += 1
         if write_index:
             is_written = _write_parts(directory, index, [*kept, part]) or is_written
@@ -292,14 +300,23 @@ def _record_list(record: Record, generation: int) -> list[Any]:
             record.head, generation]
 
 
-def _pack_series(series: HeartbeatSeries) -> list[Any]:
-    lists: HeartbeatLists = (series.now_ms, series.wall_ms, series.seqs,
-                             series.sender_generations)
-    chunk = HeartbeatChunk.summarize(lists, lambda: lists)
-    packed = [zlib.compress(_deltas(values), 1) for values in lists]
-    return [chunk.count, list(chunk.first), list(chunk.last), chunk.min_now_ms,
-            chunk.min_wall_ms, chunk.max_wall_ms, chunk.worst_gap_ms, chunk.is_sorted,
-            sorted(chunk.generations), packed]
+def _pack_series(series: HeartbeatSeries) -> list[list[Any]]:
+    """The series in chunks of CHUNK_HEARTBEATS, each with its summary."""
+    packed = []
+    for start in range(0, len(series.now_ms), CHUNK_HEARTBEATS):
+        end = start + CHUNK_HEARTBEATS
+        lists: HeartbeatLists = (series.now_ms[start:end], series.wall_ms[start:end],
+                                 series.seqs[start:end], series.sender_generations[start:end])
+        chunk = HeartbeatChunk.summarize(lists, functools.partial(_same, lists))
+        packed.append([chunk.count, list(chunk.first), list(chunk.last), chunk.min_now_ms,
+                       chunk.min_wall_ms, chunk.max_wall_ms, chunk.worst_gap_ms,
+                       chunk.is_sorted, sorted(chunk.generations),
+                       [zlib.compress(_deltas(values), 1) for values in lists]])
+    return packed
+
+
+def _same(lists: HeartbeatLists) -> HeartbeatLists:
+    return lists
 
 
 def _deltas(values: list[int]) -> bytes:
@@ -318,7 +335,7 @@ def _undeltas(packed: bytes) -> list[int]:
 # ---- reading parts back ------------------------------------------------------------------
 
 
-def _take(assembly: _Assembly, part: _Part) -> _Resume:
+def _take(assembly: _Assembly, part: _Part) -> None:
     raw = part.raw
     trace = assembly.trace
     try:
@@ -342,10 +359,10 @@ def _take(assembly: _Assembly, part: _Part) -> _Resume:
             assembly.tail_entry = TraceEntry(node=trace.node, generation=int(raw["tail"][6]),
                                              record=_record(raw["tail"]), event=None,
                                              commands=())
-        for generation, peer, link, packed in raw["heartbeats"]:
+        for generation, peer, link, chunks in raw["heartbeats"]:
             key = (int(generation), str(peer), str(link))
             series = assembly.series.setdefault(key, HeartbeatSeries())
-            series.chunks.append(_chunk(packed))
+            series.chunks.extend(_chunk(packed) for packed in chunks)
         for generation, config in raw["configs"]:
             decoded: ClusterConfig = decode_config(config)
             trace.configs[int(generation)] = decoded
@@ -354,7 +371,14 @@ def _take(assembly: _Assembly, part: _Part) -> _Resume:
         for sender, generation, version, seq, wall_ms in raw["status_received"]:
             trace.status_received.setdefault((sender, generation, version), (seq, wall_ms))
         trace.undecodable_count += int(raw["undecodable"])
-        resume = raw["resume"]
+    except (KeyError, IndexError, TypeError, ValueError, PackingError) as error:
+        raise IndexUnusable(f"unreadable index part: {error}") from None
+
+
+def _resume_after(part: _Part) -> _Resume:
+    """Decoded only for the part a new one is built after (a snapshot costs milliseconds)."""
+    try:
+        resume = part.raw["resume"]
         return _Resume(state=decode_state(resume["state"]),
                        last_version=(int(resume["last_version"][0]),
                                      int(resume["last_version"][1])),
