@@ -101,9 +101,12 @@ def verify_from_checkpoint(directory: Path, *, public_key: bytes | None = None,
     With `use_cache=False` everything is verified (and, with `write_cache`, the cache is
     rebuilt): that is what a full `hactl journal verify` may call to leave a checkpoint.
     """
-    cached = _load_cache(directory) if use_cache else {}
-    progress = _Progress()
     segments = list_segments(directory)
+    # Counts and the start of the chain are cumulative from the first segment: after a
+    # prune the journal starts elsewhere and the cache says nothing about it.
+    first_index = segments[0][0] if segments else None
+    cached = _load_cache(directory, first_index) if use_cache else {}
+    progress = _Progress()
     if not segments:
         return CheckpointedVerify(report=_empty_report(directory, progress),
                                   coverage=VerifyCoverage(records_verified=0, records_cached=0,
@@ -273,11 +276,12 @@ def _apply_state_list(progress: _Progress, fields: list[Any]) -> None:
     progress.pruned_epoch_keys = {int(epoch): key for epoch, key in pruned_keys}
 
 
-def _load_cache(directory: Path) -> dict[int, _CachedSegment]:
+def _load_cache(directory: Path, first_index: int | None) -> dict[int, _CachedSegment]:
     try:
         raw = (cache_directory(directory) / VERIFY_CACHE_NAME).read_bytes()
         document = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-        if not (isinstance(document, dict) and document.get("version") == CACHE_VERSION):
+        if not (isinstance(document, dict) and document.get("version") == CACHE_VERSION
+                and document["segments"] and document["segments"][0][0] == first_index):
             return {}
         found = {}
         for index, checkpoints, state in document["segments"]:

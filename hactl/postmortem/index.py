@@ -156,7 +156,8 @@ def load_indexed(directory: Path, node: str, checkpoints: dict[int, Checkpoints]
         kept: list[_Part] = []
         for part in parts:
             if (part.end_offset, part.end_digest) not in valid_points \
-                    or part.end_offset > verified_end:
+                    or part.end_offset > verified_end \
+                    or part.raw.get("first_segment") != segments[0][0]:  # pruned since
                 break
             kept.append(part)
         end = kept[-1].end_offset if kept else None
@@ -184,6 +185,7 @@ def load_indexed(directory: Path, node: str, checkpoints: dict[int, Checkpoints]
             assert resume is not None
             start = end
         part, resume = _build_part(data, path.name, start, resume, node, checkpoints[index])
+        part.raw["first_segment"] = segments[0][0]
         stepped += int(part.raw["count"])
         _take(assembly, part)
         previous = None  # `resume` already holds the state after it

@@ -99,3 +99,24 @@ def test_without_the_cache_everything_is_verified(tmp_path: Path) -> None:
     verify_from_checkpoint(tmp_path)
     checked = verify_from_checkpoint(tmp_path, use_cache=False, write_cache=False)
     assert checked.coverage.records_cached == 0 and checked.report.is_ok
+
+
+def test_after_a_prune_the_cache_is_not_taken_for_the_new_start(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path, node="alpha", sync=False, monotonic_ns=0, wall_ns=0,
+                           segment_bytes_max=2500)
+    for number in range(300):
+        journal.append(100, ["beta", "eth0", number], monotonic_ns=number, wall_ns=number + 1)
+        if number % 5 == 4:
+            journal.commit()
+    journal.commit()
+    assert verify_from_checkpoint(tmp_path).report.is_ok
+    result = journal.prune({"derived": "state"}, monotonic_ns=10**6, wall_ns=10**6)
+    assert result.segments_pruned > 0
+    for number in range(20):
+        journal.append(100, ["beta", "eth0", number], monotonic_ns=10**6 + number,
+                       wall_ns=10**6 + number)
+    journal.close()
+    checked = verify_from_checkpoint(tmp_path)
+    assert checked.report.is_ok and checked.coverage.records_cached == 0
+    assert dataclasses.asdict(checked.report) == dataclasses.asdict(verify_journal(tmp_path))
+    _same_verdict(tmp_path)
