@@ -25,12 +25,15 @@ from hactl.postmortem.report import PostmortemReport, postmortem
 from hactl.postmortem.sources import load_journals
 from hactl.postmortem.text import render_report, report_document
 from journal import Journal, read_records
+from journal import kinds as journal_kinds
 from journal.checkpoint import cache_directory
 from journal.framing import FRAME_HEADER, FRAME_HEADER_BYTES
+from journal.seal import seal_from_payload
 from journal.segments import list_segments
 from tests.hactl.postmortem.simulated import partition_for, simulate
 
 runner = CliRunner()
+HEARTBEAT_RECEIVED = 103
 
 
 def _crash(out: Path) -> None:
@@ -62,10 +65,14 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
 
 
 def _resegment(source: Path, target: Path, *, segment_bytes: int, commit_every: int,
-               until_seq: int | None = None) -> int:
+               until_seq: int | None = None, peer: Path | None = None) -> int:
     """Append `source`'s engine and daemon records to `target` (fresh seals, small
-    segments); returns the last source seq copied."""
+    segments), with `peer`'s seals journaled as a live daemon does (one per received
+    heartbeat, while they advance); returns the last source seq copied."""
     last = -1
+    peer_seals = [] if peer is None else [
+        seal for record in read_records(peer) if record.kind == journal_kinds.SEAL
+        for seal in [seal_from_payload(record.payload, peer.name)] if seal is not None]
     with Journal.open(target, node=_node_of(source), sync=False, monotonic_ns=0, wall_ns=0,
                       segment_bytes_max=segment_bytes) as journal:
         copied = 0
@@ -77,6 +84,9 @@ def _resegment(source: Path, target: Path, *, segment_bytes: int, commit_every: 
                 break
             journal.append(record.kind, record.payload, monotonic_ns=record.monotonic_ns,
                            wall_ns=record.wall_ns)
+            if record.kind == HEARTBEAT_RECEIVED and peer_seals:
+                journal.record_peer_seal(peer_seals.pop(0), monotonic_ns=record.monotonic_ns,
+                                         wall_ns=record.wall_ns)
             last = record.seq
             copied += 1
             if copied % commit_every == 0:
@@ -122,7 +132,12 @@ def test_the_index_answers_exactly_as_a_full_replay(tmp_path: Path, scenario: st
         small = tmp_path / "small" / node
         _resegment(original, small, segment_bytes=1024, commit_every=3)
         assert len(list_segments(small)) > 2
-        for directory in (original, small):
+        other = "node2" if node == "node1" else "node1"
+        sealed = tmp_path / "peer-seals" / node
+        _resegment(original, sealed, segment_bytes=2048, commit_every=4,
+                   peer=tmp_path / "sim" / other)
+        assert any(r.kind == journal_kinds.PEER_SEAL for r in read_records(sealed))
+        for directory in (original, small, sealed):
             expected = _answer(_full(directory))
             first = _indexed(directory)  # builds the caches
             assert first.journals[0].coverage is not None
