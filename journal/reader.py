@@ -59,6 +59,14 @@ def read_records(directory: Path, *, since_seq: int = 0) -> Iterator[Record]:
         expected_head, expected_seq = head, seq
 
 
+def read_segment_records(data: bytes, name: str, *, offset: int, seq: int, head: bytes
+                         ) -> Iterator[Record]:
+    """The records of one segment's bytes from `offset`, where the record `seq` starts and
+    the chain head before it is `head` (an index resuming part-way through a segment).
+    Reading stops at the end of `data`; damage raises JournalCorruptError."""
+    return _segment_records(data, name, offset, seq, head, False)
+
+
 def _segment_records(data: bytes, name: str, offset: int, seq: int, head: bytes,
                      is_last: bool) -> Iterator[Record]:
     end = len(data)

@@ -131,8 +131,12 @@ def _check_held(progress: _Progress, held: list[Seal], last_segment: Path) -> No
 
 def _verify_segment(path: Path, index: int, previous_index: int | None, is_last: bool,
                     progress: _Progress, *, public_key: bytes | None,
-                    check_signatures: bool) -> bool:
-    data = path.read_bytes()
+                    check_signatures: bool, data: bytes | None = None,
+                    resume_offset: int | None = None) -> bool:
+    """Check one segment; `resume_offset` continues a walk whose state (up to that byte
+    offset of this segment) `progress.state` already holds (see journal.checkpoint)."""
+    if data is None:
+        data = path.read_bytes()
     progress.segments += 1
     state = progress.state
 
@@ -149,7 +153,9 @@ def _verify_segment(path: Path, index: int, previous_index: int | None, is_last:
     if header.segment_index != index:
         return fail(0, header.first_seq, f"header says segment {header.segment_index} but the "
                     f"file is segment {index} (segment replaced or renamed)")
-    if state is None:
+    if resume_offset is not None:
+        assert state is not None, "resuming needs the state at the offset"
+    elif state is None:
         state = ChainState(node=header.node, next_seq=header.first_seq,
                            head=header.previous_head, epoch=None, epoch_public_key=None,
                            genesis_public_key=public_key)
@@ -178,7 +184,8 @@ def _verify_segment(path: Path, index: int, previous_index: int | None, is_last:
                 and payload[1] in progress.wanted_seqs:
             progress.sealed_heads[payload[1]] = payload[2]
 
-    result = walk_segment(data, start_offset=header.header_bytes, end_offset=len(data),
+    start = header.header_bytes if resume_offset is None else resume_offset
+    result = walk_segment(data, start_offset=start, end_offset=len(data),
                           state=state, check_signatures=check_signatures, visitor=visit)
     return _judge_end(result, data, path.name, is_last, progress, fail)
 

@@ -1,12 +1,14 @@
 """`hactl postmortem`: explain what happened, from one or several nodes' journals.
 
     hactl postmortem [--state-dir DIR | --journal DIR ...] [--at TIME | --last | --all]
-                     [--json | --html FILE]
+                     [--json | --html FILE] [--no-index]
 
 With several `--journal` directories (copied from several nodes) the journals are merged
 on one causally ordered time axis first (see `hactl journal merge`). Exit codes: 0 the
 journals verified; 1 a journal did not verify, or one node's history changed behind a
 peer's seal (the report is still printed: a damaged journal is evidence too); 2 usage.
+One journal is answered from the postmortem index beside its segments (docs/postmortem.md):
+only what is new since the last run is verified and replayed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import typer
 
 from hactl.commands.journal import parse_time_ns
 from hactl.postmortem.chain import Incident
+from hactl.postmortem.index import load_journal_indexed
 from hactl.postmortem.names import register_record_names
 from hactl.postmortem.report import PostmortemReport, postmortem
 from hactl.postmortem.sources import JournalSourceError, load_journals
@@ -60,12 +63,16 @@ def postmortem_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON document."),
     html: Path | None = typer.Option(None, "--html", dir_okay=False,
                                      help="Write the timeline page (one self-contained file)."),
+    use_index: bool = typer.Option(True, "--index/--no-index",
+                                   help="Use (and extend) the postmortem index beside the "
+                                   "segments; --no-index verifies, reads and replays every "
+                                   "record."),
 ) -> None:
     """Explain each failover, failback, standby, fence and split-brain as a causal chain."""
     register_record_names()
     directories = _directories(state_dir, journal)
     try:
-        report = postmortem(load_journals(directories))
+        report = _load_report(directories, use_index=use_index)
     except JournalSourceError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
@@ -82,6 +89,18 @@ def postmortem_command(
     is_consistent = report.merged is None or report.merged.is_consistent
     if not is_consistent or not all(j.is_verified for j in report.journals):
         raise typer.Exit(1)
+
+
+def _load_report(directories: list[Path], *, use_index: bool) -> PostmortemReport:
+    """One journal: from its index (verified from the checkpoint, extended over what is
+    new); a journal that does not verify, several journals (the merge orders every record)
+    or --no-index: every record is verified, read and replayed."""
+    if use_index and len(directories) == 1:
+        loaded = load_journal_indexed(directories[0])
+        if loaded is not None:
+            journal, trace = loaded
+            return postmortem([journal], {journal.node: trace})
+    return postmortem(load_journals(directories))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,6 @@ an admin can check every hint against the chain printed above it.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from typing import assert_never
 
@@ -58,23 +57,18 @@ class Evidence:
         for link, one in series.items():
             before = dead.at_ms if dead is not None else None
             worst_gap_ms = max(worst_gap_ms, one.worst_gap_ms(before_ms=before))
-            if dead is not None:
-                earlier = bisect.bisect_right(one.now_ms, dead.at_ms)
-                if earlier:
-                    silence = dead.at_ms - one.now_ms[earlier - 1]
-                    final_silence_ms = silence if final_silence_ms is None \
-                        else min(final_silence_ms, silence)
-                    silent.append(link)
-                    sender = one.sender_generations[earlier - 1]
-                    last = one.now_ms[earlier - 1]
-                    last_heard_ms = last if last_heard_ms is None else max(last_heard_ms, last)
-                    later = [now for now, generation in zip(
-                        one.now_ms[earlier:], one.sender_generations[earlier:], strict=True)
-                        if generation == sender][:1]
-                    if later:
-                        heard_again = True
-                        heard_again_ms = later[0] if heard_again_ms is None \
-                            else min(heard_again_ms, later[0])
+            around = one.heard_around(dead.at_ms) if dead is not None and len(one) else None
+            if dead is not None and around is not None:
+                last, _sender, later = around
+                silence = dead.at_ms - last
+                final_silence_ms = silence if final_silence_ms is None \
+                    else min(final_silence_ms, silence)
+                silent.append(link)
+                last_heard_ms = last if last_heard_ms is None else max(last_heard_ms, last)
+                if later is not None:
+                    heard_again = True
+                    heard_again_ms = later if heard_again_ms is None \
+                        else min(heard_again_ms, later)
         if last_heard_ms is not None and heard_again_ms is not None:
             final_silence_ms = heard_again_ms - last_heard_ms  # the whole gap, not its start
         timings = config.timings if config is not None else None

@@ -370,16 +370,12 @@ class _Detector:
         if subject is None:
             return
         for link, series in sorted(self.trace.series_for(entry.generation, subject).items()):
-            if not series.now_ms:
+            if not len(series):
                 continue
-            last = series.now_ms[-1]
-            position = len(series.now_ms) - 1
-            while position > 0 and series.now_ms[position] > entry.now_ms:
-                position -= 1
-            last = series.now_ms[position]
+            last, wall_ms, seq, _generation = series.last_at_or_before(entry.now_ms)
             opened.steps.append(ChainStep(
-                node=entry.node, seq=series.seqs[position], at_ms=last,
-                wall_ms=series.wall_ms[position], category=StepCategory.HEARTBEAT,
+                node=entry.node, seq=seq, at_ms=last,
+                wall_ms=wall_ms, category=StepCategory.HEARTBEAT,
                 text=f"last heartbeat from {subject} on {link} "
                      f"({entry.now_ms - last} ms before the dead declaration)"))
         opened.steps.extend(step for step in self.recent if subject in step.text

@@ -11,15 +11,16 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from engine.core.codec import MalformedMessageError, decode_event, is_engine_kind
 from hactl.postmortem.chain import Incident
 from hactl.postmortem.names import register_record_names
 from hactl.postmortem.page_data import Item, PageData, page_data
 from hactl.postmortem.report import PostmortemReport
+from hactl.postmortem.sources import NodeJournal
 from hactl.postmortem.text import format_wall, render_incident
-from journal import Record
+from journal import Record, read_records
 from journal.kinds import kind_name, summarize
 
 WIDTH = 1360
@@ -168,10 +169,30 @@ def _record_table(report: PostmortemReport, data: PageData) -> dict[str, dict[st
     table: dict[str, dict[str, object]] = {}
     for journal in report.journals:
         seqs = wanted.get(journal.node, set())
-        for record in journal.records:
-            if record.seq in seqs:
-                table[f"{journal.node}#{record.seq}"] = _record_document(journal.node, record)
+        for record in sorted(_records_with(report, journal, seqs), key=lambda r: r.seq):
+            table[f"{journal.node}#{record.seq}"] = _record_document(journal.node, record)
     return table
+
+
+def _records_with(report: PostmortemReport, journal: NodeJournal, seqs: set[int]
+                  ) -> Iterator[Record]:
+    if journal.indexed_count is None:
+        yield from (record for record in journal.records if record.seq in seqs)
+        return
+    # Loaded from the index: the trace holds the records that decided something; the
+    # heartbeats a gap names are read back from the segments that hold them.
+    missing = set(seqs)
+    for entry in report.traces[journal.node].entries:
+        if entry.record.seq in missing:
+            missing.discard(entry.record.seq)
+            yield entry.record
+    if missing:
+        last = max(missing)
+        for record in read_records(journal.directory, since_seq=min(missing)):
+            if record.seq in missing:
+                yield record
+            if record.seq >= last:
+                break
 
 
 def _record_document(node: str, record: Record) -> dict[str, object]:

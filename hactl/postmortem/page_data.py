@@ -10,6 +10,7 @@ check what is drawn without a browser, and the browser test checks that it is dr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hactl.postmortem.chain import Incident, StepCategory
@@ -71,8 +72,7 @@ def page_data(report: PostmortemReport, incidents: tuple[Incident, ...]) -> Page
             if key not in {lane.key for lane in lanes}:
                 lanes.append(Lane(key=key, title=f"{node} <- {peer} {link}", node=node,
                                   is_link=True))
-            last_ns = next((r.wall_ns for r in reversed(journal.records) if r.wall_ns), 0)
-            journal_end_ms = _corrected(report, node, last_ns // 1_000_000)
+            journal_end_ms = _corrected(report, node, journal.last_wall_ns // 1_000_000)
             items.extend(_heartbeat_items(report, key, node, series, from_ms,
                                           min(to_ms, journal_end_ms)))
     for incident in incidents:
@@ -91,7 +91,7 @@ def _range(report: PostmortemReport, incidents: tuple[Incident, ...]) -> tuple[i
         end = max(i.ended_wall_ms for i in incidents)
     else:
         walls = [_corrected(report, j.node, r.wall_ns // 1_000_000)
-                 for j in report.journals for r in (j.records[:1] + j.records[-1:])]  # fmt: skip
+                 for j in report.journals for r in j.edge_records]  # fmt: skip
         start, end = (min(walls), max(walls)) if walls else (0, 1)
     padding = max(PADDING_MS_MIN, int((end - start) * PADDING_RATIO))
     return start - padding, end + padding
@@ -110,7 +110,7 @@ def _heartbeat_items(report: PostmortemReport, key: str, node: str, series: Hear
     counts: dict[int, int] = {}
     items = []
     previous: tuple[int, int] | None = None
-    for wall_ms, seq in zip(series.wall_ms, series.seqs, strict=True):
+    for wall_ms, seq in _heard(series, report.merged is None, from_ms, to_ms):
         corrected = _corrected(report, node, wall_ms)
         if previous is not None and corrected - previous[0] > 2 * keepalive_ms \
                 and corrected >= from_ms and previous[0] <= to_ms:
@@ -132,6 +132,29 @@ def _heartbeat_items(report: PostmortemReport, key: str, node: str, series: Hear
         items.append(Item(lane=key, kind="heartbeats", from_ms=start, to_ms=start + bin_ms,
                           label=f"{count} heartbeat(s)", density=count / busiest))
     return items
+
+
+def _heard(series: HeartbeatSeries, is_uncorrected: bool, from_ms: int, to_ms: int
+           ) -> Iterator[tuple[int, int]]:
+    """(wall_ms, seq) of the heartbeats the drawing can tell apart from their neighbours.
+
+    On one node's own clock a chunk wholly before the page only matters by its last
+    heartbeat (where a gap may start), one wholly after it by its first and last, so a
+    month of heartbeats in the index is not decoded to draw one incident.
+    """
+    if not is_uncorrected:
+        series.materialize()
+    for chunk in series.chunks:
+        if chunk.loaded is None and chunk.max_wall_ms < from_ms:
+            yield chunk.last[1], chunk.last[2]
+        elif chunk.loaded is None and chunk.min_wall_ms > to_ms:
+            yield chunk.first[1], chunk.first[2]
+            if chunk.count > 1:
+                yield chunk.last[1], chunk.last[2]
+        else:
+            _now, wall_ms, seqs, _generations = chunk.lists()
+            yield from zip(wall_ms, seqs, strict=True)
+    yield from zip(series.wall_ms, series.seqs, strict=True)
 
 
 def _incident_items(incident: Incident) -> list[Item]:

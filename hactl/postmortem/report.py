@@ -9,7 +9,7 @@ stay separate entries, each from its own journal, ordered on the corrected axis.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from hactl.postmortem.chain import Incident, IncidentKind, StepCategory
@@ -43,8 +43,12 @@ class PostmortemReport:
         return tuple(later[:1])
 
 
-def postmortem(journals: Sequence[NodeJournal]) -> PostmortemReport:
-    traces = {journal.node: trace_node(journal) for journal in journals}
+def postmortem(journals: Sequence[NodeJournal],
+               traces: Mapping[str, NodeTrace] | None = None) -> PostmortemReport:
+    """`traces` (by node) saves re-stepping the journals (the index provides them)."""
+    given = traces or {}
+    traces = {journal.node: given.get(journal.node) or trace_node(journal)
+              for journal in journals}
     merged = merge_journals(journals, traces) if len(journals) > 1 else None
     incidents = []
     for trace in traces.values():

@@ -27,6 +27,33 @@ class NodeJournal:
     records: tuple[Record, ...]
     verify: VerifyReport
     read_problem: str | None  # reading stopped early at damage (the records before it stay)
+    # Loaded from the postmortem index (`index.load_journal_indexed`): `records` is empty
+    # and these say what the journal holds and how it was checked.
+    indexed_count: int | None = None
+    indexed_edges: tuple[Record | None, Record | None] = (None, None)
+    indexed_last_wall_ns: int = 0
+    coverage: str | None = None  # what was verified in full, what against the cache
+
+    @property
+    def record_count(self) -> int:
+        return len(self.records) if self.indexed_count is None else self.indexed_count
+
+    @property
+    def edge_records(self) -> tuple[Record, ...]:
+        """The first and the last record (one when they are the same, none when empty)."""
+        if self.indexed_count is None:
+            return self.records[:1] + self.records[-1:] if len(self.records) > 1 \
+                else self.records
+        first, last = self.indexed_edges
+        found = tuple(record for record in (first, last) if record is not None)
+        return found[:1] if len(found) == 2 and found[0] is found[1] else found
+
+    @property
+    def last_wall_ns(self) -> int:
+        """The newest wall time a record carries (seals carry none)."""
+        if self.indexed_count is not None:
+            return self.indexed_last_wall_ns
+        return next((record.wall_ns for record in reversed(self.records) if record.wall_ns), 0)
 
     @property
     def is_verified(self) -> bool:

@@ -68,7 +68,9 @@ def render_report(report: PostmortemReport, incidents: tuple[Incident, ...]) -> 
         verdict = "verified" if journal.is_verified else "DID NOT VERIFY: " + "; ".join(
             journal.problems())
         lines.append(f"journal {journal.directory} (node {journal.node}, "
-                     f"{len(journal.records)} records): {verdict}")
+                     f"{journal.record_count} records): {verdict}")
+        if journal.coverage is not None:
+            lines.append(f"  checked: {journal.coverage}")
         undecodable = report.traces[journal.node].undecodable_count
         if undecodable:
             lines.append(f"  {undecodable} engine record(s) did not decode and were skipped "
@@ -120,8 +122,9 @@ def incident_document(incident: Incident) -> dict[str, Any]:
 
 def report_document(report: PostmortemReport, incidents: tuple[Incident, ...]) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "journals": [{"directory": str(j.directory), "node": j.node, "records": len(j.records),
-                      "is_verified": j.is_verified, "problems": j.problems()}
+        "journals": [{"directory": str(j.directory), "node": j.node, "records": j.record_count,
+                      "is_verified": j.is_verified, "problems": j.problems(),
+                      "checked": j.coverage}
                      for j in report.journals],
         "incidents": [incident_document(incident) for incident in incidents],
     }

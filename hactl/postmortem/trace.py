@@ -10,6 +10,9 @@ of entries; every other record becomes a `TraceEntry` with the commands its step
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.config.model import ClusterConfig
@@ -63,25 +66,179 @@ class TraceEntry:
         return self.record.wall_ns // 1_000_000
 
 
+HeartbeatLists = tuple[list[int], list[int], list[int], list[int]]  # now, wall, seq, generation
+
+
+@dataclass(slots=True, kw_only=True)
+class HeartbeatChunk:
+    """A run of one series, from one part of the journal, with what queries need to skip it.
+
+    A chunk read from the postmortem index holds only its summary and a `loader`; its
+    lists are decoded the first time a query has to look inside (`lists`).
+    """
+
+    count: int
+    first: tuple[int, int, int, int]  # (now_ms, wall_ms, seq, sender generation)
+    last: tuple[int, int, int, int]
+    min_now_ms: int
+    min_wall_ms: int
+    max_wall_ms: int
+    worst_gap_ms: int  # between consecutive heartbeats inside the chunk
+    is_sorted: bool  # now_ms never decreases inside the chunk
+    generations: frozenset[int]
+    loader: Callable[[], HeartbeatLists]
+    loaded: HeartbeatLists | None = None
+
+    def lists(self) -> HeartbeatLists:
+        if self.loaded is None:
+            self.loaded = self.loader()
+        return self.loaded
+
+    @classmethod
+    def summarize(cls, lists: HeartbeatLists, loader: Callable[[], HeartbeatLists]
+                  ) -> HeartbeatChunk:
+        now_ms, wall_ms, seqs, generations = lists
+        assert now_ms, "a chunk holds at least one heartbeat"
+        gaps = [b - a for a, b in itertools.pairwise(now_ms)]
+        return cls(count=len(now_ms),
+                   first=(now_ms[0], wall_ms[0], seqs[0], generations[0]),
+                   last=(now_ms[-1], wall_ms[-1], seqs[-1], generations[-1]),
+                   min_now_ms=min(now_ms), min_wall_ms=min(wall_ms), max_wall_ms=max(wall_ms),
+                   worst_gap_ms=max(gaps, default=0), is_sorted=min(gaps, default=0) >= 0,
+                   generations=frozenset(generations), loader=loader)
+
+
 @dataclass(slots=True)
 class HeartbeatSeries:
-    """Heartbeats from one peer on one link during one run: parallel lists, oldest first."""
+    """Heartbeats from one peer on one link during one run: parallel lists, oldest first.
+
+    Built by a replay it is one list per field (`append`); assembled from the postmortem
+    index it is a list of chunks, and the queries below look inside a chunk only when its
+    summary cannot answer, so a month of heartbeats costs a few chunk summaries.
+    """
 
     now_ms: list[int] = field(default_factory=list)
     wall_ms: list[int] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     sender_generations: list[int] = field(default_factory=list)
+    chunks: list[HeartbeatChunk] = field(default_factory=list)  # oldest first, before the lists
+
+    def append(self, now_ms: int, wall_ms: int, seq: int, sender_generation: int) -> None:
+        self.now_ms.append(now_ms)
+        self.wall_ms.append(wall_ms)
+        self.seqs.append(seq)
+        self.sender_generations.append(sender_generation)
+
+    def materialize(self) -> None:
+        """Load every chunk into the lists (for passes over every heartbeat)."""
+        if not self.chunks:
+            return
+        lists: HeartbeatLists = ([], [], [], [])
+        for chunk in self.chunks:
+            for into, part in zip(lists, chunk.lists(), strict=True):
+                into.extend(part)
+        for into, part in zip(lists, (self.now_ms, self.wall_ms, self.seqs,
+                                      self.sender_generations), strict=True):
+            into.extend(part)
+        self.now_ms, self.wall_ms, self.seqs, self.sender_generations = lists
+        self.chunks = []
+
+    def __len__(self) -> int:
+        return sum(chunk.count for chunk in self.chunks) + len(self.now_ms)
+
+    def _parts(self) -> list[_Part]:
+        """Chunks, then the appended lists, oldest first; `lists` None: not decoded yet."""
+        parts = [_Part(chunk, chunk.loaded) for chunk in self.chunks]
+        if self.now_ms:
+            parts.append(_Part(None, (self.now_ms, self.wall_ms, self.seqs,
+                                      self.sender_generations)))
+        return parts
 
     def worst_gap_ms(self, *, before_ms: int | None = None) -> int:
         worst = 0
         previous = None
-        for now in self.now_ms:
-            if before_ms is not None and now > before_ms:
-                break
-            if previous is not None:
-                worst = max(worst, now - previous)
-            previous = now
+        for part in self._parts():
+            chunk = part.chunk
+            if chunk is not None and part.lists is None and chunk.is_sorted and (
+                    before_ms is None or chunk.last[0] <= before_ms):
+                if previous is not None:
+                    worst = max(worst, chunk.first[0] - previous)
+                worst = max(worst, chunk.worst_gap_ms)
+                previous = chunk.last[0]
+                continue
+            for now in part.decoded()[0]:
+                if before_ms is not None and now > before_ms:
+                    return worst
+                if previous is not None:
+                    worst = max(worst, now - previous)
+                previous = now
         return worst
+
+    def last_at_or_before(self, at_ms: int) -> tuple[int, int, int, int]:
+        """The newest heartbeat (now, wall, seq, generation) heard at or before `at_ms`,
+        or the first one when none was; the series must not be empty."""
+        parts = self._parts()
+        for part in reversed(parts):
+            if part.chunk is not None and part.lists is None and part.chunk.min_now_ms > at_ms:
+                continue
+            now_ms, wall_ms, seqs, generations = part.decoded()
+            for position in range(len(now_ms) - 1, -1, -1):
+                if now_ms[position] <= at_ms:
+                    return (now_ms[position], wall_ms[position], seqs[position],
+                            generations[position])
+        first = parts[0]
+        if first.lists is None and first.chunk is not None:
+            return first.chunk.first
+        now_ms, wall_ms, seqs, generations = first.decoded()
+        return now_ms[0], wall_ms[0], seqs[0], generations[0]
+
+    def heard_around(self, at_ms: int) -> tuple[int, int, int | None] | None:
+        """For a series in time order: (now and sender generation of the last heartbeat at
+        or before `at_ms`, the now of the first later one from that same sender generation
+        or None); None when nothing was heard by then."""
+        parts = self._parts()
+        found: tuple[int, int] | None = None
+        after: list[tuple[_Part, int]] = []
+        for position, part in enumerate(parts):
+            chunk = part.chunk
+            if chunk is not None and part.lists is None and chunk.is_sorted:
+                if chunk.last[0] <= at_ms:
+                    found = (chunk.last[0], chunk.last[3])
+                    continue
+                if chunk.first[0] > at_ms:
+                    after = [(later, 0) for later in parts[position:]]
+                    break
+            now_ms, _wall, _seqs, generations = part.decoded()
+            earlier = bisect.bisect_right(now_ms, at_ms)
+            if earlier:
+                found = (now_ms[earlier - 1], generations[earlier - 1])
+            if earlier < len(now_ms):
+                after = [(part, earlier), *((later, 0) for later in parts[position + 1:])]
+                break
+        if found is None:
+            return None
+        last_now, sender = found
+        for part, start in after:
+            if part.chunk is not None and part.lists is None \
+                    and sender not in part.chunk.generations:
+                continue
+            now_ms, _wall, _seqs, generations = part.decoded()
+            for position in range(start, len(now_ms)):
+                if generations[position] == sender:
+                    return last_now, sender, now_ms[position]
+        return last_now, sender, None
+
+
+@dataclass(slots=True)
+class _Part:
+    chunk: HeartbeatChunk | None
+    lists: HeartbeatLists | None
+
+    def decoded(self) -> HeartbeatLists:
+        if self.lists is None:
+            assert self.chunk is not None
+            self.lists = self.chunk.lists()
+        return self.lists
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +277,14 @@ class TraceBuilder:
     def __init__(self, node: str) -> None:
         self.trace = NodeTrace(node=node)
         self._last_version = (-1, -1)
+
+    @property
+    def last_version(self) -> tuple[int, int]:
+        """(generation, status version) of the last heartbeat sent (for resuming a build)."""
+        return self._last_version
+
+    def set_last_version(self, version: tuple[int, int]) -> None:
+        self._last_version = version
 
     def record_only(self, record: Record, generation: int) -> None:
         self.trace.entries.append(TraceEntry(node=self.trace.node, generation=generation,
@@ -178,10 +343,7 @@ def _add_heartbeat(trace: NodeTrace, generation: int, event: HeartbeatReceived,
     series = trace.heartbeats.get(key)
     if series is None:
         series = trace.heartbeats[key] = HeartbeatSeries()
-    series.now_ms.append(event.now_ms)
-    series.wall_ms.append(record.wall_ns // 1_000_000)
-    series.seqs.append(record.seq)
-    series.sender_generations.append(event.generation)
+    series.append(event.now_ms, record.wall_ns // 1_000_000, record.seq, event.generation)
     version = (event.from_node, event.generation, event.status.status_version)
     if version not in trace.status_received:
         trace.status_received[version] = (record.seq, record.wall_ns // 1_000_000)
