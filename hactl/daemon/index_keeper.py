@@ -15,8 +15,9 @@ the trio loop if it ran in a worker thread) and must never delay a heartbeat or 
 decisional commit. The child runs with SCHED_IDLE (only on a CPU nothing else wants; the
 kernel also gives it the idle I/O class) and nice 19, drops the daemon's SCHED_RR before
 anything else and does not inherit its memory locks (exec clears them), and imports
-the postmortem code itself, so the daemon keeps none of it resident. Why polling: one directory listing a minute is
-free, and it leaves the journal writer and the shell's loop untouched. The index is
+the postmortem code itself, so the daemon keeps none of it resident. Why polling: one
+directory listing a minute is free, and it leaves the journal writer and the shell's
+loop untouched. The index is
 derived data: a failed run (a write torn under the reader, a full disk) is logged and
 simply tried again at the next check.
 """
