@@ -1,3 +1,3 @@
-from hactl.cli import main
+from hactl.entry import main
 
 main()

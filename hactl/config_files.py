@@ -47,7 +47,7 @@ def find_local_addresses() -> tuple[str, ...]:
     Without netlink (a restricted container) the answer is empty: every ucast line is then
     kept, which costs at most a heartbeat sent to ourselves.
     """
-    from pyroute2 import IPRoute  # imported here: the parsers and tests need no netlink
+    from hactl.agents.netlink import IPRoute  # imported here: the parsers need no netlink
 
     try:
         with IPRoute() as netlink:

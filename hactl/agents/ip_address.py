@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import trio
-from pyroute2.netlink.exceptions import NetlinkError
 
 from engine.config.model import IPAddressResource, IPAgent
 from hactl.agents.announce import announce_address
-from hactl.agents.netlink import netlink_session
+from hactl.agents.netlink import NetlinkError, netlink_session
 from hactl.agents.results import AgentAction, AgentContext, AgentOutcome, AgentResult
 
 IFA_F_NODAD = 0x02

@@ -3,12 +3,13 @@
 Several daemons can run side by side (one per network namespace) with their own
 --config-dir, --state-dir, --run-dir and --node. Exit codes: 0 after a clean shutdown,
 1 when it cannot start (the log says why) or had to stop, 70 after a self-fence in a
-non-production run.
+non-production run. A well-formed `hactl daemon --option VALUE ...` does not reach typer:
+hactl/entry.py reads it with `parse_daemon_arguments` (hactl/daemon/options.py), so the
+daemon does not keep the CLI framework resident; typer still serves `--help` and errors.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -17,12 +18,8 @@ from hactl.daemon.options import (
     DEFAULT_CONFIG_DIR,
     DEFAULT_RUN_DIR,
     DEFAULT_STATE_DIR,
-    DaemonOptions,
+    daemon_options,
 )
-
-# Set by tests and `make demo`: self-fencing then stops the daemon instead of resetting
-# the machine (the stonith package refuses the real reboot under this variable too).
-TEST_NO_REBOOT_VARIABLE = "HACTL_TEST_FORBID_REBOOT"
 
 
 def daemon(
@@ -42,11 +39,8 @@ def daemon(
     """Run the node daemon in the foreground."""
     from hactl.daemon.main import run_daemon
 
-    options = DaemonOptions(
-        config_dir=config_dir, state_dir=state_dir, run_dir=run_dir,
-        node=node.lower() if node else None,
-        is_production=TEST_NO_REBOOT_VARIABLE not in os.environ,
-    )  # fmt: skip
+    options = daemon_options(config_dir=config_dir, state_dir=state_dir, run_dir=run_dir,
+                             node=node)  # fmt: skip
     raise typer.Exit(run_daemon(options))
 
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from hactl.commands.journal import journal_app
-from hactl.postmortem.merge import MergedTimeline, merge_journals
-from hactl.postmortem.names import register_record_names
-from hactl.postmortem.sources import JournalSourceError, load_journals
-from hactl.postmortem.text import render_merge
 from journal.kinds import kind_name, summarize
+
+if TYPE_CHECKING:
+    from hactl.postmortem.merge import MergedTimeline
 
 
 def merge(
@@ -30,6 +30,12 @@ def merge(
     is_showing_seals: bool = typer.Option(False, "--seals", help="Also list seal records."),
 ) -> None:
     """Verify several nodes' journals and merge them into one causally ordered timeline."""
+    # Imported here: every `hactl journal ...` loads this module, only `merge` needs these.
+    from hactl.postmortem.merge import merge_journals
+    from hactl.postmortem.names import register_record_names
+    from hactl.postmortem.sources import JournalSourceError, load_journals
+    from hactl.postmortem.text import render_merge
+
     register_record_names()
     try:
         journals = load_journals(directories)

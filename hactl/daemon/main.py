@@ -28,6 +28,7 @@ from hactl.daemon import records
 from hactl.daemon.control.server import open_control_socket, serve_control
 from hactl.daemon.executor import Executor
 from hactl.daemon.generation import GenerationFileError, advance_generation
+from hactl.daemon.index_keeper import keep_index_warm
 from hactl.daemon.logging_setup import add_configured_destinations, setup_logging
 from hactl.daemon.notify import keep_watchdog_fed, notify, watchdog_interval_s
 from hactl.daemon.options import DaemonOptions
@@ -180,6 +181,7 @@ async def _serve(
         listener = await open_control_socket(options.run_dir)
         await nursery.start(serve_control, listener, shell.handle_control)
         nursery.start_soon(_watch_signals, send_input)
+        nursery.start_soon(keep_index_warm, options.journal_dir)  # postmortem, in the background
         block_s = os.environ.get(BLOCK_LOOP_VARIABLE)
         if block_s:
             nursery.start_soon(_block_loop_on_sigusr1, float(block_s))

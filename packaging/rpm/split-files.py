@@ -21,6 +21,7 @@ PILS_HACTL_MODULES = (
     "hactl/__init__",
     "hactl/__main__",
     "hactl/cli",
+    "hactl/entry",
     "hactl/plugins",
     "hactl/commands/__init__",
     "hactl/commands/journal",

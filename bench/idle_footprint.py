@@ -1,0 +1,105 @@
+"""Bench: what an idle node's daemon keeps resident, and where it goes (issue 5).
+
+In namespaces (hactl/testbed/netns.py, hactl/daemon/lab.py: master and backup running the
+article's configuration), for keepalive 1 s and 100 ms, once the master holds the group
+and the cluster is steady for --idle-seconds: the master's VmRSS, VmLck and thread count
+(/proc/PID/status), smaps_rollup's split (anonymous vs file-backed, locked), and the
+mappings that hold most of the RSS (smaps, grouped by file; `[anon]` is the heap, thread
+stacks and Python's arenas). Target: idle RSS <= 60 MB. With `--realtime off` the
+daemon runs without SCHED_RR and mlockall, to see what locking costs. Prints only.
+
+Needs root (namespaces); without it, prints why and exits 0.
+Usage: sudo .venv/bin/python bench/idle_footprint.py [--idle-seconds 10] [--realtime off]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hactl.daemon.lab import ClusterLab, Timings, group_holder, wait_for
+from hactl.testbed.netns import topology
+
+SETTINGS = (
+    ("keepalive 1s", Timings(keepalive="1", deadtime="3", warntime="2", initdead="6")),
+    ("keepalive 100ms", Timings(keepalive="100ms", deadtime="500ms", warntime="300ms",
+                                initdead="1")),
+)  # fmt: skip
+TOP_MAPPINGS = 10
+
+
+def status_fields(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
+
+
+def rollup_kb(pid: int) -> dict[str, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        found[key] = int(value.split()[0])
+    return found
+
+
+def rss_by_mapping_kb(pid: int) -> collections.Counter[str]:
+    """Rss per mapped file (anonymous mappings together as `[anon]`)."""
+    totals: collections.Counter[str] = collections.Counter()
+    name = "[anon]"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        words = line.split()
+        if words and "-" in words[0] and not words[0].endswith(":"):
+            name = words[5] if len(words) > 5 else "[anon]"
+            name = name if name.startswith("[") else Path(name).name
+            if name in ("[heap]",):
+                name = "[anon]"
+        elif words[:1] == ["Rss:"]:
+            totals[name] += int(words[1])
+    return totals
+
+
+def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) -> None:
+    with topology(("master", "backup")) as net, \
+            tempfile.TemporaryDirectory(prefix="hactl-bench-") as base:  # fmt: skip
+        lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
+                         extra_ha_cf_lines=(f"realtime {realtime}",))  # fmt: skip
+        lab.write_configs()
+        lab.start_all()
+        for role in net.node_names:
+            wait_for(lambda role=role: group_holder(lab.status(role)) == "master",
+                     timeout_s=60, what=f"{role} to see master holding the group")  # fmt: skip
+        time.sleep(idle_seconds)  # the idle window itself
+        pid = int((lab.run_dir("master") / "hactl.pid").read_text())
+        status = status_fields(pid)
+        rollup = rollup_kb(pid)
+        mappings = rss_by_mapping_kb(pid)
+    print(f"\n{label}, realtime {realtime}, after {idle_seconds:g} s idle (master daemon)")
+    print(f"  VmRSS {status['VmRSS']}  VmLck {status['VmLck']}  VmSize {status['VmSize']}  "
+          f"threads {status['Threads']}  (target RSS <= 60 MB)")
+    print(f"  smaps_rollup: Rss {rollup['Rss']} kB = anonymous {rollup['Anonymous']} kB + "
+          f"file {rollup['Rss'] - rollup['Anonymous']} kB; Pss {rollup['Pss']} kB; "
+          f"Locked {rollup['Locked']} kB")
+    for name, kb in mappings.most_common(TOP_MAPPINGS):
+        print(f"    {kb:8d} kB  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--realtime", choices=("on", "off"), default="on")
+    arguments = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench/idle_footprint.py needs root and network namespaces; skipped.")
+        return
+    for label, timings in SETTINGS:
+        measure(label, timings, arguments.idle_seconds, arguments.realtime)
+
+
+if __name__ == "__main__":
+    main()
