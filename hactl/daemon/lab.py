@@ -8,9 +8,10 @@ the cluster IP's web page to see which node serves it.
 
 The article's haresources line is kept as written (`master IPaddr::CLUSTER_IP httpd smb`):
 `httpd` and `smb` are small Heartbeat-style resource.d scripts written here; `httpd`
-runs Python's http.server on port 80 serving a page that names its node, `smb` only keeps
-a state file. Nothing here runs outside the topology's namespaces, and every process is
-started through the topology, which stops it by PID when the topology is destroyed.
+runs a small real web server (hactl/testbed/web_service.py) on port 80 serving a page that
+names its node, `smb` only keeps a state file. Nothing here runs outside the topology's
+namespaces, and every process is started through the topology, which stops it by PID
+when the topology is destroyed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from pathlib import Path
 from hactl.control_client import ControlClientError, request
 from hactl.testbed.netns import CLIENT_ROLE, Topology
 
+TESTBED_DIR = Path(__file__).resolve().parent.parent / "testbed"
+WEB_SERVICE = TESTBED_DIR / "web_service.py"
+HTTP_PROBE = TESTBED_DIR / "http_probe.py"
+
 CLUSTER_IP = "198.18.0.50"
 SERVICE_PORT = 80
 AUTH_SECRET = "PutYourSecretHere"
@@ -36,22 +41,24 @@ HTTPD_SCRIPT = """#!/bin/sh
 # Heartbeat resource.d script: a web server on port {port} naming the node that serves.
 STATE="{state_dir}"
 PIDFILE="$STATE/httpd.pid"
-running() {{ [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }}
+# Alive and not a zombie: a killed server's entry lingers until its parent reaps it.
+alive() {{ [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }}
+running() {{ [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }}
 case "$1" in
   start)
     running && exit 0
-    mkdir -p "$STATE/www" && echo "{node}" > "$STATE/www/index.html"
-    setsid {python} -m http.server {port} --bind 0.0.0.0 --directory "$STATE/www" \\
-        >"$STATE/httpd.log" 2>&1 < /dev/null &
-    echo $! > "$PIDFILE"
-    for _ in $(seq 50); do
-        {python} -c "import socket; socket.create_connection(('127.0.0.1', {port}), 0.2)" \\
-            2>/dev/null && exit 0
-        sleep 0.05
-    done
-    exit 1 ;;
+    mkdir -p "$STATE"
+    # The server forks once it listens, so the port accepts when this returns.
+    {python} -S -I {web_service} {port} "$PIDFILE" "{node}" >"$STATE/httpd.log" 2>&1 </dev/null
+    exit $? ;;
   stop)
-    running && kill "$(cat "$PIDFILE")"
+    if running; then
+        PID="$(cat "$PIDFILE")"
+        kill "$PID"
+        # Stopped means gone: the port must be free for the next start, here or there.
+        for _ in $(seq 200); do alive "$PID" || break; sleep 0.01; done
+        alive "$PID" && kill -9 "$PID"
+    fi
     rm -f "$PIDFILE"; exit 0 ;;
   status)
     if running; then echo "running"; else echo "stopped"; fi; exit 0 ;;
@@ -69,21 +76,6 @@ case "$1" in
 esac
 exit 1
 """
-
-CLIENT_PROBE = """
-import sys, time, urllib.request
-url, interval_s = sys.argv[1], float(sys.argv[2])
-while True:
-    started = time.monotonic_ns()
-    try:
-        with urllib.request.urlopen(url, timeout=0.3) as answer:
-            text = answer.read().decode().strip()
-    except Exception:
-        text = "-"
-    print(started, text, flush=True)
-    time.sleep(max(0.0, interval_s - (time.monotonic_ns() - started) / 1e9))
-"""
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Timings:
@@ -153,7 +145,8 @@ class ClusterLab:
         for name, template in (("httpd", HTTPD_SCRIPT), ("smb", SMB_SCRIPT)):
             script = config_dir / "resource.d" / name
             script.write_text(template.format(port=SERVICE_PORT, state_dir=service_state,
-                                              node=role, python=sys.executable))  # fmt: skip
+                                              node=role, python=sys.executable,
+                                              web_service=WEB_SERVICE))  # fmt: skip
             script.chmod(0o755)
 
     def ha_cf(self) -> str:
@@ -252,13 +245,17 @@ class ClusterLab:
         return answer.stdout.strip() if answer.returncode == 0 else None
 
     def start_client_probe(self, output: Path, interval_s: float = 0.02) -> None:
-        """Fetch the page every `interval_s` in the client namespace; one line per try."""
-        url = f"http://{CLUSTER_IP}:{SERVICE_PORT}/"
+        """Start a fetch every `interval_s` in the client namespace; one line per attempt.
+
+        Attempts overlap (hactl/testbed/http_probe.py): one hanging on the dead node's
+        address does not delay the next, so the end of an outage is seen within
+        `interval_s` of the first answer being possible.
+        """
+        argv = [sys.executable, "-S", "-I", str(HTTP_PROBE), CLUSTER_IP, str(SERVICE_PORT),
+                str(interval_s)]  # fmt: skip
         with open(output, "wb") as sink:
-            self.client_probe = self.net.start(
-                CLIENT_ROLE, [sys.executable, "-c", CLIENT_PROBE, url, str(interval_s)],
-                stdout=sink, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            self.client_probe = self.net.start(CLIENT_ROLE, argv, stdout=sink,
+                                               stderr=subprocess.DEVNULL)  # fmt: skip
 
     def stop_client_probe(self) -> None:
         if self.client_probe is not None:
@@ -266,14 +263,29 @@ class ClusterLab:
             self.client_probe = None
 
 
-def read_probe(output: Path) -> list[tuple[int, str]]:
-    """(monotonic_ns, answer) lines written by the client probe; "-" means no answer."""
-    tries = []
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeAttempt:
+    """One fetch by the client probe: when it started, when it ended, what answered."""
+
+    started_ns: int  # CLOCK_MONOTONIC, the clock of the daemons' journals
+    ended_ns: int
+    answer: str  # the serving node's name; "-" for a refusal, a reset or a timeout
+
+
+def read_probe_attempts(output: Path) -> list[ProbeAttempt]:
+    """The client probe's attempts, in the order they ended (the order the client saw)."""
+    attempts = []
     for line in output.read_text().splitlines():
-        stamp, _, answer = line.partition(" ")
-        if stamp.isdigit():
-            tries.append((int(stamp), answer))
-    return tries
+        fields = line.split(" ", 2)
+        if len(fields) == 3 and fields[0].isdigit() and fields[1].isdigit():
+            attempts.append(ProbeAttempt(started_ns=int(fields[0]), ended_ns=int(fields[1]),
+                                         answer=fields[2]))  # fmt: skip
+    return sorted(attempts, key=lambda attempt: attempt.ended_ns)
+
+
+def read_probe(output: Path) -> list[tuple[int, str]]:
+    """(monotonic_ns the answer came, answer) per attempt, in order; "-" means no answer."""
+    return [(attempt.ended_ns, attempt.answer) for attempt in read_probe_attempts(output)]
 
 
 def wait_for(
