@@ -63,7 +63,10 @@ def test_one_of_two_heartbeat_links_cut_is_a_dead_link_not_a_failover() -> None:
         wait_holder(lab, "master", observers=BOTH)
 
         lab.net.set_link("master", "hb", is_up=True)
+        # Both ways: the journals are compared with each node's last status, so neither
+        # may still be about to hear the restored link when the daemons are stopped.
         wait_for_link(lab, "backup", "master", "bcast eth1", "up")
+        wait_for_link(lab, "master", "backup", "bcast eth1", "up")
         wait_client_sees(lab, "master")
         check_journals_and_replay(lab)
 
