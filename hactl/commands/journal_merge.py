@@ -1,11 +1,12 @@
 """`hactl journal merge DIR DIR ...`: several nodes' journals as one verified timeline.
 
-Registered after `hactl.commands.journal` (the CLI loads command modules in name order)
-and added to its `journal` group. Each journal is verified; the records are interleaved
-in causal order (entanglement records first, then derived message edges), each node's
-clock offset is printed, and a node whose journal was truncated or rewritten after a peer
-journaled its seal is reported with the records that prove it. Exit codes: 0 every
-journal verified and no equivocation; 1 otherwise (the timeline is still printed); 2 usage.
+Registered after `hactl.commands.journal` (hactl/cli.py lists both modules for the
+`journal` command, in that order) and added to its `journal` group. Each journal is
+verified; the records are interleaved in causal order (entanglement records first, then
+derived message edges), each node's clock offset is printed, and a node whose journal was
+truncated or rewritten after a peer journaled its seal is reported with the records that
+prove it. Exit codes: 0 every journal verified and no equivocation; 1 otherwise (the
+timeline is still printed); 2 usage.
 """
 
 from __future__ import annotations
