@@ -139,6 +139,11 @@ class Journal:
         return self._head
 
     @property
+    def has_uncommitted_records(self) -> bool:
+        """Whether records were appended since the last commit began (a commit would seal)."""
+        return bool(self._pending)
+
+    @property
     def epoch(self) -> int:
         return self._epoch
 

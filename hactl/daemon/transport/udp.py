@@ -2,8 +2,10 @@
 
 One sequence counter per daemon run: the same (generation, seq) goes out on every link,
 so the receiver can drop the copies after noting each link alive. Receive loops hand
-every reception (delivered, link copy, refusal) to the shell through a memory channel;
-they never raise on bad input (the pure `Receiver` cannot), and a send that fails because
+every reception that matters (delivered, link copy, refusal) to the shell through a memory
+channel; an ignored one (our own broadcast echoed back, another node's unicast) stops
+here, since waking the shell for it would cost a loop turn per heartbeat sent. They never
+raise on bad input (the pure `Receiver` cannot), and a send that fails because
 a link is down is counted per link, never fatal: a dead link is exactly what redundant
 media are for.
 """
@@ -11,6 +13,7 @@ media are for.
 from __future__ import annotations
 
 import errno
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +23,7 @@ from engine.config.model import AuthConfig
 from hactl.daemon.transport.envelope import MAX_PACKET_BYTES, Envelope, encode_envelope
 from hactl.daemon.transport.faults import FaultInjector
 from hactl.daemon.transport.media import LinkPlan, destinations, open_link_socket
-from hactl.daemon.transport.receiver import Receiver, Reception
+from hactl.daemon.transport.receiver import Ignored, Receiver, Reception
 
 SEND_TIMEOUT_S = 0.5
 
@@ -36,8 +39,9 @@ class Arrival:
 @dataclass(slots=True)
 class _Link:
     plan: LinkPlan
-    sock: trio.socket.SocketType
+    sock: socket.socket  # non-blocking
     targets: tuple[tuple[str, int], ...]
+    last_sent_packet: bytes = b""  # a broadcast comes back to us: known by its bytes
 
 
 @dataclass(slots=True, kw_only=True)
@@ -64,7 +68,7 @@ class UdpTransport:
         """Open every link, then receive until cancelled."""
         try:
             for plan in self.plans:
-                sock = await open_link_socket(plan)
+                sock = open_link_socket(plan)
                 self._links.append(_Link(plan, sock, destinations(plan)))
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -119,30 +123,54 @@ class UdpTransport:
         await self._send_now(link, packet, target)
 
     async def _send_now(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
-        with trio.move_on_after(SEND_TIMEOUT_S) as scope:
-            try:
-                await link.sock.sendto(packet, target)
-                self.sent_packet_count += 1
-                return
-            except OSError as error:
-                if error.errno not in _LINK_DOWN_ERRORS:
-                    raise
-        del scope
+        """Send at once; only a full socket buffer waits (for at most SEND_TIMEOUT_S)."""
+        is_sent = _try_send(link, packet, target)
+        if is_sent is None:
+            with trio.move_on_after(SEND_TIMEOUT_S):
+                while is_sent is None:
+                    await trio.lowlevel.wait_writable(link.sock)
+                    is_sent = _try_send(link, packet, target)
+        if is_sent:
+            self.sent_packet_count += 1
+            link.last_sent_packet = packet
+            return
         name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
     async def _receive_loop(
         self, link: _Link, arrivals: trio.MemorySendChannel[Arrival]
     ) -> None:
+        """Wait until the socket is readable, then read every datagram queued on it."""
         while True:
-            try:
-                packet, _ = await link.sock.recvfrom(MAX_PACKET_BYTES + 1)
-            except OSError:
-                # e.g. ICMP errors reported on the socket while a link is down: not a packet
-                await trio.sleep(0.01)
-                continue
-            reception = self.receiver.receive(packet, link.plan.link)
-            await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+            await trio.lowlevel.wait_readable(link.sock)
+            while True:
+                try:
+                    packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    # e.g. ICMP errors reported on the socket while a link is down: not a packet
+                    await trio.sleep(0.01)
+                    break
+                if packet == link.last_sent_packet:
+                    continue  # our own broadcast, echoed: the receiver would ignore it too
+                reception = self.receiver.receive(packet, link.plan.link)
+                if isinstance(reception, Ignored):
+                    continue
+                await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+
+
+def _try_send(link: _Link, packet: bytes, target: tuple[str, int]) -> bool | None:
+    """True: sent; False: the link is down (counted, never fatal); None: it would block."""
+    try:
+        link.sock.sendto(packet, target)
+        return True
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        if error.errno not in _LINK_DOWN_ERRORS:
+            raise
+        return False
 
 
 _LINK_DOWN_ERRORS = frozenset(
