@@ -185,8 +185,9 @@ class Shell:
                 self.watchdog.feed(self.loop_seen_ms)
             item = await self._next_input(inputs)
             await self._handle(item)
-            for report in self.security.flush(monotonic_ms()):
-                self._journal_refusals(report.reason, report.count, report.example)
+            if self.security.pending_counts:
+                for report in self.security.flush(monotonic_ms()):
+                    self._journal_refusals(report.reason, report.count, report.example)
 
     async def _next_input(self, inputs: trio.MemoryReceiveChannel[Input]) -> Input:
         deadline_ms = next_deadline(self.state)

@@ -58,6 +58,7 @@ class UdpTransport:
     sent_packet_count: int = 0
     _links: list[_Link] = field(default_factory=list)
     _nursery: trio.Nursery | None = None
+    _arrivals: trio.MemorySendChannel[Arrival] | None = None
 
     async def run(
         self,
@@ -72,8 +73,9 @@ class UdpTransport:
                 self._links.append(_Link(plan, sock, destinations(plan)))
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                self._arrivals = arrivals
                 for link in self._links:
-                    nursery.start_soon(self._receive_loop, link, arrivals)
+                    nursery.start_soon(self._receive_loop, link)
                 task_status.started()
         finally:
             for link in self._links:
@@ -133,31 +135,41 @@ class UdpTransport:
         if is_sent:
             self.sent_packet_count += 1
             link.last_sent_packet = packet
+            if link.plan.is_broadcast:
+                # The kernel loops a broadcast back at once: reading the echo here spares
+                # the receive loop a wake-up for it (anything else queued is handled too).
+                await self._take_datagram(link)
             return
         name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
-    async def _receive_loop(
-        self, link: _Link, arrivals: trio.MemorySendChannel[Arrival]
-    ) -> None:
-        """Wait until the socket is readable, then read every datagram queued on it."""
+    async def _receive_loop(self, link: _Link) -> None:
+        """One datagram per readable wait (each wait is a checkpoint, so a flood yields)."""
         while True:
             await trio.lowlevel.wait_readable(link.sock)
-            while True:
-                try:
-                    packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    # e.g. ICMP errors reported on the socket while a link is down: not a packet
-                    await trio.sleep(0.01)
-                    break
-                if packet == link.last_sent_packet:
-                    continue  # our own broadcast, echoed: the receiver would ignore it too
-                reception = self.receiver.receive(packet, link.plan.link)
-                if isinstance(reception, Ignored):
-                    continue
-                await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+            await self._take_datagram(link)
+
+    async def _take_datagram(self, link: _Link) -> None:
+        """Read one queued datagram, if any, and hand it to the shell unless it is ignored."""
+        try:
+            packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
+        except BlockingIOError:
+            return
+        except OSError:
+            # e.g. ICMP errors reported on the socket while a link is down: not a packet
+            await trio.sleep(0.01)
+            return
+        if packet == link.last_sent_packet:
+            return  # our own broadcast, echoed: the receiver would ignore it too
+        reception = self.receiver.receive(packet, link.plan.link)
+        if isinstance(reception, Ignored):
+            return
+        arrival = Arrival(reception=reception, monotonic_ns=time.monotonic_ns())
+        assert self._arrivals is not None, "a datagram before run() started"
+        try:
+            self._arrivals.send_nowait(arrival)  # the usual case: no extra scheduler round
+        except trio.WouldBlock:
+            await self._arrivals.send(arrival)
 
 
 def _try_send(link: _Link, packet: bytes, target: tuple[str, int]) -> bool | None:
