@@ -136,9 +136,7 @@ class UdpTransport:
             self.sent_packet_count += 1
             link.last_sent_packet = packet
             if link.plan.is_broadcast:
-                # The kernel loops a broadcast back at once: reading the echo here spares
-                # the receive loop a wake-up for it (anything else queued is handled too).
-                await self._take_datagram(link)
+                _discard_echo(link, packet)
             return
         name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
@@ -170,6 +168,21 @@ class UdpTransport:
             self._arrivals.send_nowait(arrival)  # the usual case: no extra scheduler round
         except trio.WouldBlock:
             await self._arrivals.send(arrival)
+
+
+def _discard_echo(link: _Link, packet: bytes) -> None:
+    """Take our broadcast's loopback copy off the socket, if it is the next datagram.
+
+    The kernel loops a broadcast back at once, so reading it here spares the receive loop a
+    wake-up for it. Only peeked at first: anything else queued stays for the receive loop
+    (the sender must never wait on the shell's input channel: the shell is its reader).
+    """
+    try:
+        queued = link.sock.recv(len(packet) + 1, socket.MSG_PEEK)
+        if queued == packet:
+            link.sock.recv(len(packet) + 1)
+    except OSError:  # nothing queued (BlockingIOError), or a pending ICMP error: no packet
+        pass
 
 
 def _try_send(link: _Link, packet: bytes, target: tuple[str, int]) -> bool | None:
