@@ -5,7 +5,9 @@ article's configuration), for keepalive 1 s and 100 ms, once the master holds th
 and the cluster is steady for --idle-seconds: the master's VmRSS, VmLck and thread count
 (/proc/PID/status), smaps_rollup's split (anonymous vs file-backed, locked), and the
 mappings that hold most of the RSS (smaps, grouped by file; `[anon]` is the heap, thread
-stacks and Python's arenas). Target: idle RSS <= 60 MB. With `--realtime off` the
+stacks and Python's arenas), and each daemon's CPU over the idle window (% of one core,
+all its threads; the commit worker threads count). Targets: idle RSS <= 60 MB, idle CPU
+<= 1 % of a core per daemon at keepalive 100 ms. With `--realtime off` the
 daemon runs without SCHED_RR and mlockall, to see what locking costs. Prints only.
 
 Needs root (namespaces); without it, prints why and exits 0.
@@ -64,6 +66,17 @@ def rss_by_mapping_kb(pid: int) -> collections.Counter[str]:
     return totals
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time of every thread of `pid` so far (schedstat: ns, finer than stat's ticks)."""
+    total_ns = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total_ns += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a worker thread that ended while we looked: its time is lost
+    return total_ns
+
+
 def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) -> None:
     with topology(("master", "backup")) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-bench-") as base:  # fmt: skip
@@ -74,14 +87,23 @@ def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) ->
         for role in net.node_names:
             wait_for(lambda role=role: group_holder(lab.status(role)) == "master",
                      timeout_s=60, what=f"{role} to see master holding the group")  # fmt: skip
+        pids = {role: int((lab.run_dir(role) / "hactl.pid").read_text())
+                for role in net.node_names}  # fmt: skip
+        cpu_before_ns = {role: cpu_ns(pid) for role, pid in pids.items()}
+        started_ns = time.monotonic_ns()
         time.sleep(idle_seconds)  # the idle window itself
-        pid = int((lab.run_dir("master") / "hactl.pid").read_text())
+        elapsed_ns = time.monotonic_ns() - started_ns
+        cpu_percent = {role: (cpu_ns(pid) - cpu_before_ns[role]) / elapsed_ns * 100
+                       for role, pid in pids.items()}  # fmt: skip
+        pid = pids["master"]
         status = status_fields(pid)
         rollup = rollup_kb(pid)
         mappings = rss_by_mapping_kb(pid)
     print(f"\n{label}, realtime {realtime}, after {idle_seconds:g} s idle (master daemon)")
     print(f"  VmRSS {status['VmRSS']}  VmLck {status['VmLck']}  VmSize {status['VmSize']}  "
           f"threads {status['Threads']}  (target RSS <= 60 MB)")
+    print("  idle CPU (% of one core, target <= 1 at keepalive 100 ms): "
+          + "  ".join(f"{role} {percent:.2f} %" for role, percent in cpu_percent.items()))
     print(f"  smaps_rollup: Rss {rollup['Rss']} kB = anonymous {rollup['Anonymous']} kB + "
           f"file {rollup['Rss'] - rollup['Anonymous']} kB; Pss {rollup['Pss']} kB; "
           f"Locked {rollup['Locked']} kB")

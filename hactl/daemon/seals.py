@@ -24,8 +24,11 @@ class PeerSealKeeper:
     unreadable_count: int = 0
     equivocation_count: int = 0
     latest_seq_by_peer: dict[str, int] = field(default_factory=dict)
+    latest_bytes_by_peer: dict[str, bytes] = field(default_factory=dict)  # as last journaled
 
     def consider(self, sender: str, seal_bytes: bytes, now_ms: int) -> None:
+        if seal_bytes == self.latest_bytes_by_peer.get(sender):
+            return  # the seal of the peer's previous heartbeat: peers commit about once a second
         try:
             seal = Seal.from_bytes(seal_bytes)
         except Exception:  # any parse failure of peer data is counted, never raised
@@ -34,6 +37,7 @@ class PeerSealKeeper:
         if seal.node != sender or seal.seq <= self.latest_seq_by_peer.get(sender, -1):
             return
         self.latest_seq_by_peer[sender] = seal.seq
+        self.latest_bytes_by_peer[sender] = seal_bytes
         outcome = self.journal.record_peer_seal(
             seal, monotonic_ns=now_ms * 1_000_000, wall_ns=time.time_ns()
         )

@@ -19,6 +19,7 @@ from engine.core.codec import (
 )
 from engine.core.events import ControlMessageReceived, HeartbeatReceived
 from engine.core.messages import ControlMessage, StatusPayload
+from hactl.daemon.steady import IncomingStatus
 from hactl.daemon.transport.receiver import Delivered
 
 STATUS_KIND = 1
@@ -38,20 +39,23 @@ def control_body(message_id: int, message: ControlMessage) -> object:
 
 
 def event_from_delivery(
-    delivered: Delivered, now_ms: int
+    delivered: Delivered, now_ms: int, statuses: IncomingStatus | None = None
 ) -> HeartbeatReceived | ControlMessageReceived | None:
     """The engine event for a delivered envelope (None: a control copy on a second link).
 
     Control messages are delivered once (their first copy); the engine de-duplicates
-    retransmissions by message id, and link liveness comes from heartbeats.
+    retransmissions by message id, and link liveness comes from heartbeats. `statuses`
+    (the daemon's) remembers each peer's last status body, so a repeated one is not decoded
+    again.
     """
     envelope = delivered.envelope
     try:
         if envelope.kind == STATUS_KIND:
+            status = (decode_status(envelope.body) if statuses is None
+                      else statuses.decode(envelope.sender, envelope.body))  # fmt: skip
             return HeartbeatReceived(
                 now_ms=now_ms, from_node=envelope.sender, link=delivered.link,
-                generation=envelope.generation, seq=envelope.seq,
-                status=decode_status(envelope.body),
+                generation=envelope.generation, seq=envelope.seq, status=status,
             )  # fmt: skip
         if envelope.kind == CONTROL_KIND:
             if not delivered.is_first_copy:

@@ -17,8 +17,6 @@ import ipaddress
 import socket
 import struct
 
-import trio
-
 from engine.config.model import BcastMedium, McastMedium, Medium, SerialMedium, UcastMedium
 from engine.core.links import link_name
 
@@ -120,12 +118,19 @@ def destinations(plan: LinkPlan) -> tuple[tuple[str, int], ...]:
     return tuple((target, plan.port) for target in targets)
 
 
-async def open_link_socket(plan: LinkPlan) -> trio.socket.SocketType:
-    """A UDP socket bound to `plan.port` on `plan.interface`, ready for its media."""
-    sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
+def open_link_socket(plan: LinkPlan) -> socket.socket:
+    """A non-blocking UDP socket bound to `plan.port` on `plan.interface`, for its media.
+
+    A plain socket rather than trio's: the transport tries each send and receive at once
+    and waits on the descriptor only when the kernel says it would block, which a
+    heartbeat datagram almost never does (trio's wrapper goes through the scheduler on
+    every call, a loop turn per packet).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         _configure(sock, plan)
-        await sock.bind(("", plan.port))
+        sock.bind(("", plan.port))
+        sock.setblocking(False)
     except OSError as error:
         sock.close()
         raise MediumError(
@@ -135,7 +140,7 @@ async def open_link_socket(plan: LinkPlan) -> trio.socket.SocketType:
     return sock
 
 
-def _configure(sock: trio.socket.SocketType, plan: LinkPlan) -> None:
+def _configure(sock: socket.socket, plan: LinkPlan) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, plan.interface.encode())
     if plan.is_broadcast:

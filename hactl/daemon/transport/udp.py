@@ -2,8 +2,10 @@
 
 One sequence counter per daemon run: the same (generation, seq) goes out on every link,
 so the receiver can drop the copies after noting each link alive. Receive loops hand
-every reception (delivered, link copy, refusal) to the shell through a memory channel;
-they never raise on bad input (the pure `Receiver` cannot), and a send that fails because
+every reception that matters (delivered, link copy, refusal) to the shell through a memory
+channel; an ignored one (our own broadcast echoed back, another node's unicast) stops
+here, since waking the shell for it would cost a loop turn per heartbeat sent. They never
+raise on bad input (the pure `Receiver` cannot), and a send that fails because
 a link is down is counted per link, never fatal: a dead link is exactly what redundant
 media are for.
 """
@@ -11,6 +13,7 @@ media are for.
 from __future__ import annotations
 
 import errno
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +23,7 @@ from engine.config.model import AuthConfig
 from hactl.daemon.transport.envelope import MAX_PACKET_BYTES, Envelope, encode_envelope
 from hactl.daemon.transport.faults import FaultInjector
 from hactl.daemon.transport.media import LinkPlan, destinations, open_link_socket
-from hactl.daemon.transport.receiver import Receiver, Reception
+from hactl.daemon.transport.receiver import Ignored, Receiver, Reception
 
 SEND_TIMEOUT_S = 0.5
 
@@ -36,8 +39,9 @@ class Arrival:
 @dataclass(slots=True)
 class _Link:
     plan: LinkPlan
-    sock: trio.socket.SocketType
+    sock: socket.socket  # non-blocking
     targets: tuple[tuple[str, int], ...]
+    last_sent_packet: bytes = b""  # a broadcast comes back to us: known by its bytes
 
 
 @dataclass(slots=True, kw_only=True)
@@ -54,6 +58,7 @@ class UdpTransport:
     sent_packet_count: int = 0
     _links: list[_Link] = field(default_factory=list)
     _nursery: trio.Nursery | None = None
+    _arrivals: trio.MemorySendChannel[Arrival] | None = None
 
     async def run(
         self,
@@ -64,12 +69,13 @@ class UdpTransport:
         """Open every link, then receive until cancelled."""
         try:
             for plan in self.plans:
-                sock = await open_link_socket(plan)
+                sock = open_link_socket(plan)
                 self._links.append(_Link(plan, sock, destinations(plan)))
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                self._arrivals = arrivals
                 for link in self._links:
-                    nursery.start_soon(self._receive_loop, link, arrivals)
+                    nursery.start_soon(self._receive_loop, link)
                 task_status.started()
         finally:
             for link in self._links:
@@ -119,30 +125,77 @@ class UdpTransport:
         await self._send_now(link, packet, target)
 
     async def _send_now(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
-        with trio.move_on_after(SEND_TIMEOUT_S) as scope:
-            try:
-                await link.sock.sendto(packet, target)
-                self.sent_packet_count += 1
-                return
-            except OSError as error:
-                if error.errno not in _LINK_DOWN_ERRORS:
-                    raise
-        del scope
+        """Send at once; only a full socket buffer waits (for at most SEND_TIMEOUT_S)."""
+        is_sent = _try_send(link, packet, target)
+        if is_sent is None:
+            with trio.move_on_after(SEND_TIMEOUT_S):
+                while is_sent is None:
+                    await trio.lowlevel.wait_writable(link.sock)
+                    is_sent = _try_send(link, packet, target)
+        if is_sent:
+            self.sent_packet_count += 1
+            link.last_sent_packet = packet
+            if link.plan.is_broadcast:
+                _discard_echo(link, packet)
+            return
         name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
-    async def _receive_loop(
-        self, link: _Link, arrivals: trio.MemorySendChannel[Arrival]
-    ) -> None:
+    async def _receive_loop(self, link: _Link) -> None:
+        """One datagram per readable wait (each wait is a checkpoint, so a flood yields)."""
         while True:
-            try:
-                packet, _ = await link.sock.recvfrom(MAX_PACKET_BYTES + 1)
-            except OSError:
-                # e.g. ICMP errors reported on the socket while a link is down: not a packet
-                await trio.sleep(0.01)
-                continue
-            reception = self.receiver.receive(packet, link.plan.link)
-            await arrivals.send(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+            await trio.lowlevel.wait_readable(link.sock)
+            await self._take_datagram(link)
+
+    async def _take_datagram(self, link: _Link) -> None:
+        """Read one queued datagram, if any, and hand it to the shell unless it is ignored."""
+        try:
+            packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
+        except BlockingIOError:
+            return
+        except OSError:
+            # e.g. ICMP errors reported on the socket while a link is down: not a packet
+            await trio.sleep(0.01)
+            return
+        if packet == link.last_sent_packet:
+            return  # our own broadcast, echoed: the receiver would ignore it too
+        reception = self.receiver.receive(packet, link.plan.link)
+        if isinstance(reception, Ignored):
+            return
+        arrival = Arrival(reception=reception, monotonic_ns=time.monotonic_ns())
+        assert self._arrivals is not None, "a datagram before run() started"
+        try:
+            self._arrivals.send_nowait(arrival)  # the usual case: no extra scheduler round
+        except trio.WouldBlock:
+            await self._arrivals.send(arrival)
+
+
+def _discard_echo(link: _Link, packet: bytes) -> None:
+    """Take our broadcast's loopback copy off the socket, if it is the next datagram.
+
+    The kernel loops a broadcast back at once, so reading it here spares the receive loop a
+    wake-up for it. Only peeked at first: anything else queued stays for the receive loop
+    (the sender must never wait on the shell's input channel: the shell is its reader).
+    """
+    try:
+        queued = link.sock.recv(len(packet) + 1, socket.MSG_PEEK)
+        if queued == packet:
+            link.sock.recv(len(packet) + 1)
+    except OSError:  # nothing queued (BlockingIOError), or a pending ICMP error: no packet
+        pass
+
+
+def _try_send(link: _Link, packet: bytes, target: tuple[str, int]) -> bool | None:
+    """True: sent; False: the link is down (counted, never fatal); None: it would block."""
+    try:
+        link.sock.sendto(packet, target)
+        return True
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        if error.errno not in _LINK_DOWN_ERRORS:
+            raise
+        return False
 
 
 _LINK_DOWN_ERRORS = frozenset(
