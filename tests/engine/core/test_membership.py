@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from engine.core import next_deadline
-from engine.core.commands import LogMessage
+from engine.core.commands import LogMessage, SendHeartbeat
+from engine.core.events import TimeAdvanced
 from engine.core.messages import NodePhase
 from engine.core.state import LinkStatus, PeerStatus
 from tests.engine.core.core_helpers import (
@@ -49,6 +55,40 @@ def test_heartbeats_go_out_every_keepalive() -> None:
     sent = heartbeats(node.advance_to(3 * KEEPALIVE_MS + 500))
     assert len(sent) == 3
     assert all(p.running_groups == ("ip_a",) for p in sent)
+
+
+def test_a_keepalive_due_soon_goes_out_with_the_peers_and_restarts_the_period() -> None:
+    node = booted_pair()
+    due_ms = node.state.next_heartbeat_ms
+    steady = payload(running=["ip_b"])
+    # Heard more than half a period before ours is due: nothing goes out yet.
+    assert heartbeats(node.hear("beta", steady, now_ms=due_ms - KEEPALIVE_MS // 2 - 1)) == []
+    # Within half a period: ours goes out with it, and the period restarts from there, so
+    # the two nodes send in step and the daemons wake less often.
+    heard_ms = due_ms - KEEPALIVE_MS // 2
+    assert len(heartbeats(node.hear("beta", steady, now_ms=heard_ms))) == 1
+    assert node.state.next_heartbeat_ms == heard_ms + KEEPALIVE_MS
+    assert heartbeats(node.advance_to(due_ms + 1)) == []  # not again at the old time
+
+
+@given(st.lists(st.integers(min_value=1, max_value=2 * KEEPALIVE_MS), min_size=1, max_size=30))
+def test_keepalives_are_never_late_and_never_closer_than_half_a_period(
+    heard_gaps_ms: list[int],
+) -> None:
+    node = booted_pair()
+    steady = payload(running=["ip_b"])
+    sent_at_ms = [node.now_ms]
+    heard_ms = node.now_ms
+    for gap_ms in heard_gaps_ms:  # the peer's heartbeats, at any phase against ours
+        heard_ms += gap_ms
+        while (deadline_ms := next_deadline(node.state)) is not None and deadline_ms < heard_ms:
+            commands = node.feed(TimeAdvanced(now_ms=deadline_ms))
+            if any(isinstance(command, SendHeartbeat) for command in commands):
+                sent_at_ms.append(deadline_ms)
+        if heartbeats(node.hear("beta", steady, now_ms=heard_ms)):
+            sent_at_ms.append(heard_ms)
+    intervals = [later - earlier for earlier, later in itertools.pairwise(sent_at_ms)]
+    assert all(KEEPALIVE_MS // 2 <= gap <= KEEPALIVE_MS for gap in intervals), intervals
 
 
 def test_unheard_peer_is_declared_dead_at_initdead_not_deadtime() -> None:
