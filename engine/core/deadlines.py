@@ -7,9 +7,10 @@ sleeps until this time or until a packet or result arrives, then feeds `TimeAdva
 
 from __future__ import annotations
 
+from engine.core.group_digest import digest
 from engine.core.messages import NodePhase
 from engine.core.pings import ping_disparity_deadline_ms, target_deadline_ms
-from engine.core.state import GroupPhase, NodeState, PeerStatus
+from engine.core.state import NodeState, PeerStatus
 
 
 def next_deadline(state: NodeState) -> int | None:
@@ -42,11 +43,9 @@ def next_deadline(state: NodeState) -> int | None:
     if disparity_ms is not None:
         times.append(disparity_ms)
     times.extend(item.next_send_ms for item in state.outgoing)
-    for run in state.groups.values():
-        if run.stop_retry_ms is not None:
-            times.append(run.stop_retry_ms)
-        if run.phase is GroupPhase.RUNNING and run.pending is None:
-            times.extend(due for due in run.monitor_due_ms if due is not None)
+    group_due_ms = digest(state.groups).timer_due_ms  # stop retries and monitors
+    if group_due_ms is not None:
+        times.append(group_due_ms)
     if state.shutdown_deadline_ms is not None:
         times.append(state.shutdown_deadline_ms)
     return min(times)

@@ -30,6 +30,7 @@ from engine.core.events import (
 )
 from engine.core.evolve import evolve_node_state
 from engine.core.fencing import expire_fence_retries, fence_completed
+from engine.core.group_digest import GroupRuns, digest, frozen_runs
 from engine.core.groups import GroupSignal, complete, expire_group_timers, probe_step
 from engine.core.lifecycle import (
     admin_command,
@@ -81,6 +82,8 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
     if fx.is_dirty:
         state = reconcile(state, fx)
     state = _announce(state, fx)
+    if type(state.groups) is not GroupRuns:  # changed in this step: keep the digest with it
+        state = evolve_node_state(state, groups=frozen_runs(state.groups))
     if (fx.next_action_id, fx.next_message_id) != (state.next_action_id, state.next_message_id):
         state = replace(state, next_action_id=fx.next_action_id, next_message_id=fx.next_message_id)
     return state, tuple(fx.commands)
@@ -167,18 +170,9 @@ def _expire_timers(state: NodeState, fx: Effects) -> NodeState:
 
 
 def _expire_group_timers(state: NodeState, fx: Effects) -> NodeState:
-    now_ms = state.now_ms
-    for run in state.groups.values():  # the common case: nothing due, nothing built
-        if run.stop_retry_ms is not None and run.stop_retry_ms <= now_ms:
-            break
-        if (
-            run.phase is GroupPhase.RUNNING
-            and run.pending is None
-            and any(due is not None and due <= now_ms for due in run.monitor_due_ms)
-        ):
-            break
-    else:
-        return state
+    due_ms = digest(state.groups).timer_due_ms
+    if due_ms is None or due_ms > state.now_ms:
+        return state  # the common case: nothing due, nothing built
     groups = None
     for name, run in state.groups.items():
         new_run, needs_drive = expire_group_timers(run, state.now_ms)

@@ -6,26 +6,18 @@ status payload it sent. The same description, turned around, is the payload this
 
 from __future__ import annotations
 
+from engine.core.group_digest import digest
 from engine.core.messages import NodePhase, StatusPayload
 from engine.core.placement import MemberView
-from engine.core.state import GroupPhase, NodeState, PeerStatus
-
-HOLDING_PHASES = frozenset(
-    {GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING}
-)
-OCCUPYING_PHASES = HOLDING_PHASES | {
-    GroupPhase.STOPPING,
-    GroupPhase.STOP_FAILED,
-    GroupPhase.PROBING,
-}
+from engine.core.state import NodeState, PeerStatus
 
 
 def local_holding(state: NodeState) -> frozenset[str]:
-    return frozenset(name for name, run in state.groups.items() if run.phase in HOLDING_PHASES)
+    return digest(state.groups).holding
 
 
 def local_occupied(state: NodeState) -> frozenset[str]:
-    return frozenset(name for name, run in state.groups.items() if run.phase in OCCUPYING_PHASES)
+    return digest(state.groups).occupied
 
 
 def ping_reachable_count(state: NodeState) -> int:
@@ -91,28 +83,16 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
 
 def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
     assert state.phase in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING)
-    running: list[str] = []
-    starting: list[str] = []
-    stopping: list[str] = []
-    probing: list[str] = []
-    for name, run in state.groups.items():
-        if run.phase is GroupPhase.RUNNING:
-            running.append(name)
-        elif run.phase in (GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RESTARTING):
-            starting.append(name)
-        elif run.phase in (GroupPhase.STOPPING, GroupPhase.STOP_FAILED):
-            stopping.append(name)
-        elif run.phase is GroupPhase.PROBING:
-            probing.append(name)
+    groups = digest(state.groups)
     return StatusPayload(
         phase=state.phase,
         status_version=status_version,
-        running_groups=tuple(running),
-        starting_groups=tuple(starting),
-        stopping_groups=tuple(stopping),
+        running_groups=groups.running,
+        starting_groups=groups.starting,
+        stopping_groups=groups.stopping,
         declined_groups=tuple(sorted(state.declined_groups)),
         failed_groups=tuple(sorted(state.failed_groups)),
         ping_reachable_count=ping_reachable_count(state),
         live_members=(state.local_node, *live_peer_names(state)),
-        probing_groups=tuple(probing),
+        probing_groups=groups.probing,
     )

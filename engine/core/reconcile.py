@@ -17,8 +17,9 @@ from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
 from engine.core.fencing import request_fence
+from engine.core.group_digest import HOLDING_PHASES, digest
 from engine.core.groups import GroupSignal, drive, new_group_run
-from engine.core.members import HOLDING_PHASES, live_count, member_views
+from engine.core.members import live_count, member_views
 from engine.core.messages import ControlKind, ControlMessage, NodePhase
 from engine.core.pings import track_ping_disparity
 from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
@@ -239,7 +240,7 @@ def _after_stop(
 
 
 def _progress_shutdown(state: NodeState, fx: Effects) -> NodeState:
-    if any(run.phase is not GroupPhase.STOPPED for run in state.groups.values()):
+    if digest(state.groups).stopped_count != len(state.groups):
         return state
     if not state.is_shutdown_notice_sent:
         notice = ControlMessage(kind=ControlKind.SHUTDOWN_NOTICE)
