@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from engine.core.commands import LogLevel
 from engine.core.effects import Effects
+from engine.core.group_digest import with_run
 from engine.core.messages import ControlKind, ControlMessage
 from engine.core.placement import keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
@@ -36,8 +37,7 @@ def is_awaiting_answers(state: NodeState, name: str) -> bool:
 def withdraw_claim(state: NodeState, name: str) -> NodeState:
     run = state.groups[name]
     assert run.phase is GroupPhase.CLAIMING
-    groups = dict(state.groups)
-    groups[name] = replace(run, phase=GroupPhase.STOPPED)
+    groups = with_run(state.groups, replace(run, phase=GroupPhase.STOPPED))
     outgoing = tuple(
         item
         for item in state.outgoing

@@ -20,6 +20,8 @@ def next_deadline(state: NodeState) -> int | None:
     config = state.require_config()
     timings = config.timings
     times: list[int] = [state.next_heartbeat_ms]
+    if state.held_status_due_ms is not None:
+        times.append(state.held_status_due_ms)
     if state.next_ping_ms is not None:
         times.append(state.next_ping_ms)
     for peer in state.peers.values():

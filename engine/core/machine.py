@@ -3,8 +3,11 @@
 Each step (1) applies the event, (2) fires every timer that is due at the event's time,
 (3) ends the boot phase when every peer was heard or given up on, (4) reconciles the
 groups if anything placement depends on changed, and (5) sends a heartbeat when the
-status changed or the keepalive period is up. Time never goes backwards: an event older
-than the last one is taken to happen at the last one's time.
+status changed or the keepalive period is up. A changed status is held back for at most
+STATUS_HOLD_MS after the previous new one, so that a burst of changes at one instant (a
+node's probes all ending together) goes out as two heartbeats, not one per change. Time
+never goes backwards: an event older than the last one is taken to happen at the last
+one's time.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from engine.core.commands import AlertKind, Command, LogLevel, SelfFence, SendHeartbeat
+from engine.core.constants import STATUS_HOLD_MS
 from engine.core.control import receive_control, retransmit_due
 from engine.core.effects import Effects
 from engine.core.events import (
@@ -30,7 +34,7 @@ from engine.core.events import (
 )
 from engine.core.evolve import evolve_node_state
 from engine.core.fencing import expire_fence_retries, fence_completed
-from engine.core.group_digest import GroupRuns, digest, frozen_runs
+from engine.core.group_digest import GroupRuns, digest, frozen_runs, with_run
 from engine.core.groups import GroupSignal, complete, expire_group_timers, probe_step
 from engine.core.lifecycle import (
     admin_command,
@@ -125,9 +129,7 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
     new_run, signal = complete(run, event, config, state.now_ms)
     if new_run.phase is GroupPhase.PROBING:
         new_run, signal = probe_step(new_run, config, state.now_ms, fx)
-    groups = dict(state.groups)
-    groups[run.name] = new_run
-    state = replace(state, groups=groups)
+    state = evolve_node_state(state, groups=with_run(state.groups, new_run))
     fx.is_dirty = True
     if signal is GroupSignal.PROBED:
         return finish_probes_if_done(state, fx)
@@ -173,34 +175,25 @@ def _expire_group_timers(state: NodeState, fx: Effects) -> NodeState:
     due_ms = digest(state.groups).timer_due_ms
     if due_ms is None or due_ms > state.now_ms:
         return state  # the common case: nothing due, nothing built
-    groups = None
-    for name, run in state.groups.items():
+    groups = state.groups
+    for run in state.groups.values():
         new_run, needs_drive = expire_group_timers(run, state.now_ms)
         if needs_drive:
             fx.is_dirty = True
         if new_run is not run:
-            groups = dict(state.groups) if groups is None else groups
-            groups[name] = new_run
-    return state if groups is None else replace(state, groups=groups)
+            groups = with_run(groups, new_run)
+    return state if groups is state.groups else evolve_node_state(state, groups=groups)
 
 
 def _announce(state: NodeState, fx: Effects) -> NodeState:
-    """Send our status at once when it changed, else every keepalive."""
+    """Send our status soon after it changed (see `_send_if_changed`), else every keepalive."""
     if state.phase not in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING):
         return state
     keepalive_ms = state.require_config().timings.keepalive.value_ms
-    if fx.is_dirty or state.last_payload is None:
-        candidate = build_payload(state, status_version=state.status_version)
-        if candidate != state.last_payload:
-            version = state.status_version + 1
-            payload = replace(candidate, status_version=version)
-            fx.emit(SendHeartbeat(payload=payload))
-            return replace(
-                state,
-                status_version=version,
-                last_payload=payload,
-                next_heartbeat_ms=state.now_ms + keepalive_ms,
-            )
+    if fx.is_dirty or state.last_payload is None or state.held_status_due_ms is not None:
+        state, is_sent = _send_if_changed(state, keepalive_ms, fx)
+        if is_sent:
+            return state
     if state.next_heartbeat_ms > state.now_ms:
         return state
     assert state.last_payload is not None
@@ -209,3 +202,30 @@ def _announce(state: NodeState, fx: Effects) -> NodeState:
     if following_ms <= state.now_ms:
         following_ms = state.now_ms + keepalive_ms
     return evolve_node_state(state, next_heartbeat_ms=following_ms)
+
+
+def _send_if_changed(state: NodeState, keepalive_ms: int, fx: Effects) -> tuple[NodeState, bool]:
+    """A changed status goes out at once, unless a new one went out less than STATUS_HOLD_MS
+    ago: then it is held until that much has passed, and goes out with whatever else changed
+    meanwhile. Returns the state and whether a status was sent."""
+    candidate = build_payload(state, status_version=state.status_version)
+    if candidate == state.last_payload:  # unchanged, or changed back while held
+        if state.held_status_due_ms is None:
+            return state, False
+        return evolve_node_state(state, held_status_due_ms=None), False
+    if state.status_sent_ms is not None:
+        due_ms = state.status_sent_ms + STATUS_HOLD_MS
+        if state.now_ms < due_ms:
+            return evolve_node_state(state, held_status_due_ms=due_ms), False
+    version = state.status_version + 1
+    payload = replace(candidate, status_version=version)
+    fx.emit(SendHeartbeat(payload=payload))
+    state = evolve_node_state(
+        state,
+        status_version=version,
+        last_payload=payload,
+        status_sent_ms=state.now_ms,
+        held_status_due_ms=None,
+        next_heartbeat_ms=state.now_ms + keepalive_ms,
+    )
+    return state, True

@@ -17,7 +17,7 @@ from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
 from engine.core.fencing import request_fence
-from engine.core.group_digest import HOLDING_PHASES, digest
+from engine.core.group_digest import HOLDING_PHASES, digest, with_run
 from engine.core.groups import GroupSignal, drive, new_group_run
 from engine.core.members import live_count, member_views
 from engine.core.messages import ControlKind, ControlMessage, NodePhase
@@ -90,9 +90,7 @@ def _reconcile_group(
             pass
     if new_run == run:
         return state
-    groups = dict(state.groups)
-    groups[run.name] = new_run
-    return replace(state, groups=groups)
+    return replace(state, groups=with_run(state.groups, new_run))
 
 
 def _claim_step(
@@ -106,18 +104,14 @@ def _claim_step(
             fx.is_dirty = True
         elif may_start and not is_awaiting_answers(state, name):
             run = replace(run, phase=GroupPhase.STARTING)
-            groups = dict(state.groups)
-            groups[name] = run
-            state = replace(state, groups=groups)
+            state = replace(state, groups=with_run(state.groups, run))
         return state, state.groups[name]
     if run.phase is not GroupPhase.STOPPED or not (should_hold and may_start):
         return state, run
     if not any(peer.is_live for peer in state.peers.values()):
         return state, run  # nobody to ask: start at once
     run = begin_claim(run)
-    groups = dict(state.groups)
-    groups[name] = run
-    state = replace(state, groups=groups)
+    state = replace(state, groups=with_run(state.groups, run))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
             state = send_control(state, peer_name, acquire_message(name), fx)
@@ -223,14 +217,15 @@ def _note_release(
 def _after_stop(
     state: NodeState, run: GroupRun, group: ResourceGroup | None, fx: Effects
 ) -> NodeState:
-    groups = dict(state.groups)
     if group is None:
+        groups = dict(state.groups)
         del groups[run.name]  # removed by a reload: forget it once stopped
+        state = replace(state, groups=groups)
     elif tuple(r.resource_id for r in group.resources) != run.resource_ids:
-        groups[run.name] = new_group_run(group)  # changed by a reload: take the new list
+        # changed by a reload: take the new list
+        state = replace(state, groups=with_run(state.groups, new_group_run(group)))
     else:
-        groups[run.name] = run
-    state = replace(state, groups=groups)
+        state = replace(state, groups=with_run(state.groups, run))
     release = ControlMessage(kind=ControlKind.RELEASE_DONE, groups=(run.name,))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
