@@ -65,13 +65,13 @@ def answer_acquire(
             if not is_repeat:
                 fx.log(LogLevel.INFO, f"node {peer.name} claims {name} too and wins: yielding")
                 state = withdraw_claim(state, name)
-                fx.is_dirty = True
+                fx.mark_group(name)
         elif run.phase is not GroupPhase.STOPPED:
             refused.append(name)
             continue
         if not is_repeat:
             state = record_occupation(state, peer.name, name)
-            fx.is_dirty = True
+            fx.mark_group(name)
     return state, tuple(refused)
 
 
@@ -85,7 +85,7 @@ def claims_refused(
         fx.log(LogLevel.INFO, f"node {from_node} refused our claim on {name}: it holds it")
         state = withdraw_claim(state, name)
         state = record_occupation(state, from_node, name)
-        fx.is_dirty = True
+        fx.mark_group(name)
     return state
 
 

@@ -102,14 +102,16 @@ def _control_key(generation: int, message_id: int) -> int:
 def _acknowledged(
     state: NodeState, from_node: str, message: ControlMessage, fx: Effects
 ) -> NodeState:
-    kept = tuple(
-        item
-        for item in state.outgoing
-        if not (item.to_node == from_node and item.message_id == message.acked_message_id)
-    )
-    if len(kept) != len(state.outgoing):
-        fx.is_dirty = True
-    state = replace(state, outgoing=kept)
+    kept: list[OutgoingControl] = []
+    for item in state.outgoing:
+        if item.to_node != from_node or item.message_id != message.acked_message_id:
+            kept.append(item)
+        elif item.message.kind is ControlKind.ACQUIRE:
+            fx.mark_groups(item.message.groups)  # a claim of these got one more answer
+        elif item.message.kind is ControlKind.SHUTDOWN_NOTICE:
+            fx.is_dirty = True  # the shutdown waits for these answers
+        # nothing waits for the answer to a RELEASE_DONE or STANDBY_REQUEST
+    state = replace(state, outgoing=tuple(kept))
     if message.groups:
         state = claims_refused(state, from_node, message.groups, fx)
     return state
@@ -151,5 +153,5 @@ def _release_done(
     )
     peers = dict(state.peers)
     peers[peer.name] = replace(peer, payload=payload)
-    fx.is_dirty = True
+    fx.mark_groups(groups)  # only what it says of these groups changed
     return replace(state, peers=peers)

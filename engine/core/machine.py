@@ -2,7 +2,8 @@
 
 Each step (1) applies the event, (2) fires every timer that is due at the event's time,
 (3) ends the boot phase when every peer was heard or given up on, (4) reconciles the
-groups if anything placement depends on changed, and (5) sends a heartbeat when the
+groups whose placement inputs changed (all of them when membership, quorum or
+the node's own phase changed), and (5) sends a heartbeat when the
 status changed or the keepalive period is up. A changed status is held back for at most
 STATUS_HOLD_MS after the previous new one, so that a burst of changes at one instant (a
 node's probes all ending together) goes out as two heartbeats, not one per change. Time
@@ -85,6 +86,8 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
     state = finish_boot_if_ready(state, fx)
     if fx.is_dirty:
         state = reconcile(state, fx)
+    elif fx.dirty_groups:
+        state = reconcile(state, fx, only=frozenset(fx.dirty_groups))
     state = _announce(state, fx)
     if type(state.groups) is not GroupRuns:  # changed in this step: keep the digest with it
         state = evolve_node_state(state, groups=frozen_runs(state.groups))
@@ -130,7 +133,7 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
     if new_run.phase is GroupPhase.PROBING:
         new_run, signal = probe_step(new_run, config, state.now_ms, fx)
     state = evolve_node_state(state, groups=with_run(state.groups, new_run))
-    fx.is_dirty = True
+    fx.mark_group(run.name)  # its placement inputs are its own run and failed mark
     if signal is GroupSignal.PROBED:
         return finish_probes_if_done(state, fx)
     what = f"{event.action.value} of {event.resource_id} in group {event.group}"
@@ -179,7 +182,7 @@ def _expire_group_timers(state: NodeState, fx: Effects) -> NodeState:
     for run in state.groups.values():
         new_run, needs_drive = expire_group_timers(run, state.now_ms)
         if needs_drive:
-            fx.is_dirty = True
+            fx.mark_group(run.name)
         if new_run is not run:
             groups = with_run(groups, new_run)
     return state if groups is state.groups else evolve_node_state(state, groups=groups)
@@ -190,7 +193,7 @@ def _announce(state: NodeState, fx: Effects) -> NodeState:
     if state.phase not in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING):
         return state
     keepalive_ms = state.require_config().timings.keepalive.value_ms
-    if fx.is_dirty or state.last_payload is None or state.held_status_due_ms is not None:
+    if fx.is_anything_dirty or state.last_payload is None or state.held_status_due_ms is not None:
         state, is_sent = _send_if_changed(state, keepalive_ms, fx)
         if is_sent:
             return state

@@ -9,7 +9,7 @@ from __future__ import annotations
 from engine.core.group_digest import digest
 from engine.core.messages import NodePhase, StatusPayload
 from engine.core.placement import MemberView
-from engine.core.state import NodeState, PeerStatus
+from engine.core.state import NodeState, PeerState, PeerStatus
 
 
 def local_holding(state: NodeState) -> frozenset[str]:
@@ -96,3 +96,30 @@ def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
         live_members=(state.local_node, *live_peer_names(state)),
         probing_groups=groups.probing,
     )
+
+
+def report_changes(before: PeerState, after: PeerState) -> frozenset[str] | None:
+    """The groups whose placement inputs changed when a live peer's status moved on, or
+    None when something every group depends on changed (liveness, restart, phase, ping
+    count, suspicion): then every group is reconciled."""
+    old, new = before.payload, after.payload
+    if (
+        old is None
+        or new is None
+        or before.status is not PeerStatus.UP
+        or after.status is not PeerStatus.UP
+        or before.generation != after.generation
+        or before.suspect_groups != after.suspect_groups
+        or before.fence_retry_ms != after.fence_retry_ms
+        or old.phase is not new.phase
+        or old.ping_reachable_count != new.ping_reachable_count
+    ):
+        return None
+    if old is new:
+        return frozenset()
+    changed = frozenset(old.running_groups + old.starting_groups).symmetric_difference(
+        new.running_groups + new.starting_groups
+    )
+    changed |= old.occupied_groups().symmetric_difference(new.occupied_groups())
+    changed |= frozenset(old.declined_groups).symmetric_difference(new.declined_groups)
+    return changed | frozenset(old.failed_groups).symmetric_difference(new.failed_groups)

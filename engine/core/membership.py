@@ -22,7 +22,7 @@ from engine.core.commands import AlertKind, LogLevel
 from engine.core.effects import Effects
 from engine.core.events import HeartbeatReceived
 from engine.core.evolve import evolve_node_state, evolve_peer_state
-from engine.core.members import local_occupied
+from engine.core.members import local_occupied, report_changes
 from engine.core.state import LinkState, LinkStatus, NodeState, PeerState, PeerStatus
 
 
@@ -54,7 +54,11 @@ def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -
         )
         return _with_peer(state, updated)
     updated = _peer_heard_news(peer, event, links, now_ms, fx)
-    fx.is_dirty = True
+    changed = report_changes(peer, updated)
+    if changed is None:
+        fx.is_dirty = True
+    else:
+        fx.mark_groups(changed)
     return _with_peer(state, updated)
 
 

@@ -26,15 +26,28 @@ from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerStatus
 
 
-def reconcile(state: NodeState, fx: Effects) -> NodeState:
+def reconcile(state: NodeState, fx: Effects, *, only: frozenset[str] | None = None) -> NodeState:
+    """Reconcile every group, or `only` those (whose inputs alone changed), in ha.cf order.
+
+    A group's decision reads node-wide inputs (quorum, ping counts, membership, phase) and
+    its own: its run, its failed and declined marks, and what each member reports of it.
+    When a node-wide input moves here, every group is reconciled whatever `only` says.
+    """
     if state.phase not in (NodePhase.ACTIVE, NodePhase.LEAVING):
         return state
+    node_wide = (state.is_quorate, state.ping_disparity_since_ms, state.is_ping_disparity_settled)
     state = _update_quorum(state, fx)
     state = track_ping_disparity(state)
+    if node_wide != (
+        state.is_quorate,
+        state.ping_disparity_since_ms,
+        state.is_ping_disparity_settled,
+    ):
+        only = None
     members = member_views(state)
     fence_wanted: dict[str, list[str]] = {}
     unprotected: dict[str, list[str]] = {}
-    for name in list(state.groups):
+    for name in _names_in_order(state, only):
         state = _reconcile_group(
             state, state.groups[name], members, (fence_wanted, unprotected), fx
         )
@@ -45,6 +58,13 @@ def reconcile(state: NodeState, fx: Effects) -> NodeState:
     if state.phase is NodePhase.LEAVING:
         state = _progress_shutdown(state, fx)
     return state
+
+
+def _names_in_order(state: NodeState, only: frozenset[str] | None) -> list[str]:
+    if only is None:
+        return list(state.groups)
+    order = digest(state.groups).order
+    return sorted((name for name in only if name in order), key=order.__getitem__)
 
 
 def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
