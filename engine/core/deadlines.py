@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from engine.core.group_digest import digest
 from engine.core.messages import NodePhase
+from engine.core.peer_digest import peer_timers
 from engine.core.pings import ping_disparity_deadline_ms, target_deadline_ms
-from engine.core.state import NodeState, PeerStatus
+from engine.core.state import NodeState
 
 
 def next_deadline(state: NodeState) -> int | None:
@@ -24,20 +25,13 @@ def next_deadline(state: NodeState) -> int | None:
         times.append(state.held_status_due_ms)
     if state.next_ping_ms is not None:
         times.append(state.next_ping_ms)
-    for peer in state.peers.values():
-        if peer.status is PeerStatus.UP:
-            assert peer.last_heard_ms is not None
-            times.append(peer.last_heard_ms + timings.deadtime.value_ms)
-            if not peer.is_late_warned:
-                times.append(peer.last_heard_ms + timings.warntime.value_ms)
-            for link in peer.links.values():
-                if link.status.value == "up":
-                    times.append(link.last_heard_ms + timings.deadtime.value_ms)
-        elif peer.status is PeerStatus.INIT:
-            assert peer.init_deadline_ms is not None
-            times.append(peer.init_deadline_ms)
-        if peer.fence_retry_ms is not None:
-            times.append(peer.fence_retry_ms)
+    peers = peer_timers(  # warntime, deadtime, link deadtime, initdead, fence retries
+        state.peers, warntime_ms=timings.warntime.value_ms, deadtime_ms=timings.deadtime.value_ms
+    )
+    if peers.membership_due_ms is not None:
+        times.append(peers.membership_due_ms)
+    if peers.fence_retry_due_ms is not None:
+        times.append(peers.fence_retry_due_ms)
     for target in state.ping_targets:
         if target.is_up:
             times.append(target_deadline_ms(state, target))

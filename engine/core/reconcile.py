@@ -25,6 +25,8 @@ from engine.core.pings import track_ping_disparity
 from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerStatus
 
+_LINEAR_LOOKUP_LIMIT = 4  # up to this many groups, searching ha.cf's list beats indexing it
+
 
 def reconcile(state: NodeState, fx: Effects, *, only: frozenset[str] | None = None) -> NodeState:
     """Reconcile every group, or `only` those (whose inputs alone changed), in ha.cf order.
@@ -47,9 +49,11 @@ def reconcile(state: NodeState, fx: Effects, *, only: frozenset[str] | None = No
     members = member_views(state)
     fence_wanted: dict[str, list[str]] = {}
     unprotected: dict[str, list[str]] = {}
-    for name in _names_in_order(state, only):
+    names = _names_in_order(state, only)
+    configured = _configured_groups(state, names)
+    for name in names:
         state = _reconcile_group(
-            state, state.groups[name], members, (fence_wanted, unprotected), fx
+            state, state.groups[name], configured[name], members, (fence_wanted, unprotected), fx
         )
     for target, groups in fence_wanted.items():
         state = request_fence(state, target, groups, fx)
@@ -85,12 +89,12 @@ def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
 def _reconcile_group(
     state: NodeState,
     run: GroupRun,
+    group: ResourceGroup | None,
     members: tuple[MemberView, ...],
     wanted: tuple[dict[str, list[str]], dict[str, list[str]]],
     fx: Effects,
 ) -> NodeState:
     config = state.require_config()
-    group = _configured_group(state, run.name)
     should_hold, may_start = _decide(state, group, run, members, wanted)
     state, run = _claim_step(state, run, should_hold=should_hold, may_start=may_start, fx=fx)
     if run.phase is GroupPhase.CLAIMING:
@@ -137,6 +141,14 @@ def _claim_step(
             state = send_control(state, peer_name, acquire_message(name), fx)
     fx.is_dirty = True
     return state, run
+
+
+def _configured_groups(state: NodeState, names: list[str]) -> dict[str, ResourceGroup | None]:
+    """The configuration of each named group (None: removed by a reload)."""
+    if len(names) > _LINEAR_LOOKUP_LIMIT:
+        index = {group.name: group for group in state.require_config().groups}
+        return {name: index.get(name) for name in names}
+    return {name: _configured_group(state, name) for name in names}
 
 
 def _configured_group(state: NodeState, name: str) -> ResourceGroup | None:

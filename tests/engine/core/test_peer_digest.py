@@ -1,0 +1,47 @@
+"""The peers' timers: derived peer by peer (`with_peer`) they equal a fresh scan."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.core.peer_digest import frozen_peers, peer_timers, with_peer
+from engine.core.state import LinkState, LinkStatus, PeerState, PeerStatus
+
+NAMES = ("beta", "gamma", "delta", "epsilon", "zeta", "eta")  # more than _SCAN_LIMIT
+WARNTIME_MS, DEADTIME_MS = 5, 10
+times = st.integers(min_value=0, max_value=40)
+
+
+@st.composite
+def peers(draw: st.DrawFn) -> PeerState:
+    status = draw(st.sampled_from(list(PeerStatus)))
+    links = {
+        link: LinkState(status=draw(st.sampled_from(list(LinkStatus))), last_heard_ms=draw(times))
+        for link in ("eth0", "eth1")
+    }
+    return PeerState(
+        name=draw(st.sampled_from(NAMES)),
+        status=status,
+        last_heard_ms=draw(times),
+        is_late_warned=draw(st.booleans()),
+        links=links,
+        init_deadline_ms=draw(times) if status is PeerStatus.INIT else None,
+        fence_retry_ms=draw(st.none() | times),
+    )
+
+
+@given(st.lists(peers(), max_size=40))
+def test_derived_timers_equal_a_fresh_scan(changes: list[PeerState]) -> None:
+    table = frozen_peers({name: PeerState(name=name, status=PeerStatus.DEAD) for name in NAMES})
+    for peer in changes:
+        table = with_peer(table, peer, warntime_ms=WARNTIME_MS, deadtime_ms=DEADTIME_MS)
+        derived = peer_timers(table, warntime_ms=WARNTIME_MS, deadtime_ms=DEADTIME_MS)
+        fresh = peer_timers(dict(table), warntime_ms=WARNTIME_MS, deadtime_ms=DEADTIME_MS)
+        assert derived == fresh
+
+
+def test_a_late_warned_peer_is_next_due_at_deadtime() -> None:
+    peer = PeerState(name="beta", status=PeerStatus.UP, last_heard_ms=100, is_late_warned=True)
+    timers = peer_timers({"beta": peer}, warntime_ms=WARNTIME_MS, deadtime_ms=DEADTIME_MS)
+    assert timers.membership_due_ms == 100 + DEADTIME_MS
