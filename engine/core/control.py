@@ -16,6 +16,7 @@ from engine.core.effects import Effects
 from engine.core.events import ControlMessageReceived
 from engine.core.membership import mark_left
 from engine.core.messages import ControlKind, ControlMessage
+from engine.core.outgoing import earliest_send_ms
 from engine.core.state import NodeState, OutgoingControl, PeerState, PeerStatus
 
 
@@ -42,7 +43,8 @@ def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -
 
 
 def retransmit_due(state: NodeState, fx: Effects) -> NodeState:
-    if not any(item.next_send_ms <= state.now_ms for item in state.outgoing):
+    due_ms = earliest_send_ms(state.outgoing)
+    if due_ms is None or due_ms > state.now_ms:
         return state
     keepalive_ms = state.require_config().timings.keepalive.value_ms
     kept: list[OutgoingControl] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine.core.group_digest import digest
 from engine.core.messages import NodePhase
+from engine.core.outgoing import earliest_send_ms
 from engine.core.peer_digest import peer_timers
 from engine.core.pings import ping_disparity_deadline_ms, target_deadline_ms
 from engine.core.state import NodeState
@@ -38,7 +39,9 @@ def next_deadline(state: NodeState) -> int | None:
     disparity_ms = ping_disparity_deadline_ms(state)
     if disparity_ms is not None:
         times.append(disparity_ms)
-    times.extend(item.next_send_ms for item in state.outgoing)
+    retransmit_ms = earliest_send_ms(state.outgoing)
+    if retransmit_ms is not None:
+        times.append(retransmit_ms)
     group_due_ms = digest(state.groups).timer_due_ms  # stop retries and monitors
     if group_due_ms is not None:
         times.append(group_due_ms)

@@ -52,6 +52,7 @@ from engine.core.membership import (
     routine_heartbeat,
 )
 from engine.core.messages import NodePhase
+from engine.core.outgoing import OutgoingQueue, frozen_outgoing
 from engine.core.peer_digest import PeerTable, frozen_peers
 from engine.core.pings import (
     expire_ping_targets,
@@ -94,6 +95,8 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
         state = evolve_node_state(state, groups=frozen_runs(state.groups))
     if type(state.peers) is not PeerTable:
         state = evolve_node_state(state, peers=frozen_peers(state.peers))
+    if type(state.outgoing) is not OutgoingQueue:
+        state = evolve_node_state(state, outgoing=frozen_outgoing(state.outgoing))
     if (fx.next_action_id, fx.next_message_id) != (state.next_action_id, state.next_message_id):
         state = replace(state, next_action_id=fx.next_action_id, next_message_id=fx.next_message_id)
     return state, tuple(fx.commands)

@@ -4,28 +4,46 @@ Every step asks whether any peer's warntime, deadtime, link deadtime, initdead o
 retry is due, and `next_deadline` asks when the first will be. Scanning every peer and
 link for that on each of the hundreds of heartbeats a second a large cluster receives
 cost more than the rest of the step. A heartbeat changes one peer, so `PeerTable` keeps
-the answer with the mapping and `with_peer` derives it for the next mapping: the earliest
-time moves only when the peer that set it changed (then the peers are scanned again).
+the answer with the mapping and `with_peer` derives it for the next mapping (how, and
+when the peers are scanned again, is told at `PeerTimers`).
 A plain dict (a test, a decoded snapshot) is scanned afresh each time it is asked.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from engine.core.state import LinkStatus, PeerState, PeerStatus
 
 _SCAN_LIMIT = 4  # with this few peers, scanning them when asked beats deriving the times
+_CANDIDATE_COUNT = 8  # membership deadlines kept per scan (see PeerTimers)
 
 
 class PeerTimers(NamedTuple):
-    """A tuple, not a frozen dataclass: it is built on every heartbeat, and cheaply so."""
+    """The peers' earliest timers, as derived so far.
+
+    Heartbeats arrive round-robin, so the peer whose deadline is earliest is usually the
+    next one heard, and keeping only the minimum would mean a scan per heartbeat. So a scan
+    keeps the `_CANDIDATE_COUNT` earliest membership deadlines (`candidates`, ascending)
+    and `threshold_ms`, the earliest deadline it left out (None: it left none out). Every
+    peer outside the candidates is due no earlier than the threshold, so the first
+    candidate is the earliest of all; a changed peer leaves the candidates, and joins them
+    if it is now due before the threshold. Once the candidates run out, scan again.
+    A tuple, not a frozen dataclass: it is built on every heartbeat, and cheaply so.
+    """
 
     warntime_ms: int  # the timings the times below were computed with
     deadtime_ms: int
-    membership_due_ms: int | None  # the earliest warntime, deadtime or initdead of a peer
+    candidates: tuple[tuple[int, str], ...]  # (due_ms, peer name), ascending
+    threshold_ms: int | None
     fence_retry_due_ms: int | None
+
+    @property
+    def membership_due_ms(self) -> int | None:
+        """The earliest warntime, deadtime or initdead of a peer (None: none waits)."""
+        return self.candidates[0][0] if self.candidates else None
 
 
 class PeerTable(dict[str, PeerState]):
@@ -66,20 +84,24 @@ def with_peer(
     base = peer_timers(peers, warntime_ms=warntime_ms, deadtime_ms=deadtime_ms)
     table = PeerTable(peers)
     table[peer.name] = peer
-    table._timers = None  # a new peer, or the one that set a minimum: scanned when asked
+    table._timers = None  # scanned when asked
     if previous is None or len(table) <= _SCAN_LIMIT:
         return table
-    membership_due_ms = _derived_minimum(
-        base.membership_due_ms,
-        membership_due_ms_of(previous, warntime_ms, deadtime_ms),
-        membership_due_ms_of(peer, warntime_ms, deadtime_ms),
-    )
+    name = peer.name
+    candidates = [entry for entry in base.candidates if entry[1] != name]
+    due_ms = membership_due_ms_of(peer, warntime_ms, deadtime_ms)
+    if due_ms is not None and (base.threshold_ms is None or due_ms < base.threshold_ms):
+        insort(candidates, (due_ms, name))
+    if not candidates and base.threshold_ms is not None:
+        return table  # the candidates ran out
     fence_due_ms = _derived_minimum(
         base.fence_retry_due_ms, previous.fence_retry_ms, peer.fence_retry_ms
     )
-    if isinstance(membership_due_ms, _Rescan) or isinstance(fence_due_ms, _Rescan):
+    if isinstance(fence_due_ms, _Rescan):
         return table
-    table._timers = PeerTimers(warntime_ms, deadtime_ms, membership_due_ms, fence_due_ms)
+    table._timers = PeerTimers(
+        warntime_ms, deadtime_ms, tuple(candidates), base.threshold_ms, fence_due_ms
+    )
     return table
 
 
@@ -119,13 +141,17 @@ def _derived_minimum(
 
 
 def _timers_of(peers: Mapping[str, PeerState], warntime_ms: int, deadtime_ms: int) -> PeerTimers:
-    membership_ms: int | None = None
+    dues: list[tuple[int, str]] = []
     fence_ms: int | None = None
-    for peer in peers.values():
+    for name, peer in peers.items():
         due_ms = membership_due_ms_of(peer, warntime_ms, deadtime_ms)
-        if due_ms is not None and (membership_ms is None or due_ms < membership_ms):
-            membership_ms = due_ms
+        if due_ms is not None:
+            dues.append((due_ms, name))
         retry_ms = peer.fence_retry_ms
         if retry_ms is not None and (fence_ms is None or retry_ms < fence_ms):
             fence_ms = retry_ms
-    return PeerTimers(warntime_ms, deadtime_ms, membership_ms, fence_ms)
+    dues.sort()
+    threshold_ms = dues[_CANDIDATE_COUNT][0] if len(dues) > _CANDIDATE_COUNT else None
+    return PeerTimers(
+        warntime_ms, deadtime_ms, tuple(dues[:_CANDIDATE_COUNT]), threshold_ms, fence_ms
+    )
