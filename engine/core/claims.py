@@ -22,6 +22,7 @@ from dataclasses import replace
 from engine.core.commands import LogLevel
 from engine.core.effects import Effects
 from engine.core.group_digest import with_run
+from engine.core.membership import with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
 from engine.core.placement import keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
@@ -95,9 +96,7 @@ def record_occupation(state: NodeState, peer_name: str, name: str) -> NodeState:
     if peer is None or peer.payload is None or name in peer.payload.occupied_groups():
         return state
     payload = replace(peer.payload, starting_groups=(*peer.payload.starting_groups, name))
-    peers = dict(state.peers)
-    peers[peer_name] = replace(peer, payload=payload)
-    return replace(state, peers=peers)
+    return with_changed_peer(state, replace(peer, payload=payload))
 
 
 def acquire_message(name: str) -> ControlMessage:

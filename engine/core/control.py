@@ -14,9 +14,9 @@ from engine.core.claims import answer_acquire, claims_refused
 from engine.core.commands import LogLevel, SendControlMessage
 from engine.core.effects import Effects
 from engine.core.events import ControlMessageReceived
-from engine.core.membership import mark_left
+from engine.core.membership import mark_left, with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
-from engine.core.outgoing import earliest_send_ms
+from engine.core.outgoing import earliest_send_ms, with_item, without_item
 from engine.core.state import NodeState, OutgoingControl, PeerState, PeerStatus
 
 
@@ -32,7 +32,7 @@ def send_control(state: NodeState, to_node: str, message: ControlMessage, fx: Ef
         message=message,
         next_send_ms=state.now_ms + keepalive_ms,
     )
-    return replace(state, outgoing=(*state.outgoing, queued))
+    return replace(state, outgoing=with_item(state.outgoing, queued))
 
 
 def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -> NodeState:
@@ -88,9 +88,7 @@ def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects
     if is_repeat:
         return state
     peer = replace(state.peers[peer.name], processed_control_ids=peer.processed_control_ids | {key})
-    peers = dict(state.peers)
-    peers[peer.name] = peer
-    state = replace(state, peers=peers)
+    state = with_changed_peer(state, peer)
     if message.kind is ControlKind.ACQUIRE:
         return state
     return _apply(state, peer, message, fx)
@@ -104,16 +102,15 @@ def _control_key(generation: int, message_id: int) -> int:
 def _acknowledged(
     state: NodeState, from_node: str, message: ControlMessage, fx: Effects
 ) -> NodeState:
-    kept: list[OutgoingControl] = []
-    for item in state.outgoing:
-        if item.to_node != from_node or item.message_id != message.acked_message_id:
-            kept.append(item)
-        elif item.message.kind is ControlKind.ACQUIRE:
-            fx.mark_groups(item.message.groups)  # a claim of these got one more answer
-        elif item.message.kind is ControlKind.SHUTDOWN_NOTICE:
-            fx.is_dirty = True  # the shutdown waits for these answers
-        # nothing waits for the answer to a RELEASE_DONE or STANDBY_REQUEST
-    state = replace(state, outgoing=tuple(kept))
+    for index, item in enumerate(state.outgoing):  # message ids are unique: one at most
+        if item.to_node == from_node and item.message_id == message.acked_message_id:
+            if item.message.kind is ControlKind.ACQUIRE:
+                fx.mark_groups(item.message.groups)  # a claim of these got one more answer
+            elif item.message.kind is ControlKind.SHUTDOWN_NOTICE:
+                fx.is_dirty = True  # the shutdown waits for these answers
+            # nothing waits for the answer to a RELEASE_DONE or STANDBY_REQUEST
+            state = replace(state, outgoing=without_item(state.outgoing, index))
+            break
     if message.groups:
         state = claims_refused(state, from_node, message.groups, fx)
     return state
@@ -153,7 +150,5 @@ def _release_done(
         starting_groups=tuple(g for g in payload.starting_groups if g not in groups),
         stopping_groups=tuple(g for g in payload.stopping_groups if g not in groups),
     )
-    peers = dict(state.peers)
-    peers[peer.name] = replace(peer, payload=payload)
     fx.mark_groups(groups)  # only what it says of these groups changed
-    return replace(state, peers=peers)
+    return with_changed_peer(state, replace(peer, payload=payload))

@@ -267,6 +267,11 @@ def mark_left(state: NodeState, peer: PeerState, fx: Effects) -> NodeState:
 
 
 def _with_peer(state: NodeState, peer: PeerState) -> NodeState:
+    return with_changed_peer(state, peer)
+
+
+def with_changed_peer(state: NodeState, peer: PeerState) -> NodeState:
+    """`state` with `peer` in place of the peer of its name (its timers derived, not rescanned)."""
     return evolve_node_state(state, peers=_peers_with(state, peer))
 
 
