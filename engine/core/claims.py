@@ -93,7 +93,7 @@ def claims_refused(
 def record_occupation(state: NodeState, peer_name: str, name: str) -> NodeState:
     """Remember that a peer claims or holds a group until its next newer status says."""
     peer = state.peers.get(peer_name)
-    if peer is None or peer.payload is None or name in peer.payload.occupied_groups():
+    if peer is None or peer.payload is None or peer.payload.occupies(name):
         return state
     payload = replace(peer.payload, starting_groups=(*peer.payload.starting_groups, name))
     return with_changed_peer(state, replace(peer, payload=payload))

@@ -55,7 +55,7 @@ def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -
         )
         return _with_peer(state, updated)
     updated = _peer_heard_news(peer, event, links, now_ms, fx)
-    changed = report_changes(peer, updated)
+    changed = report_changes(peer, updated, state.require_config())
     if changed is None:
         fx.is_dirty = True
     else:

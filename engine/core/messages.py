@@ -50,6 +50,15 @@ class StatusPayload:
     live_members: tuple[str, ...] = ()  # its membership view, self included
     probing_groups: tuple[str, ...] = ()  # start-up probes not finished: may run here
 
+    def occupies(self, name: str) -> bool:
+        """`name in occupied_groups()`, without building the set."""
+        return (
+            name in self.running_groups
+            or name in self.starting_groups
+            or name in self.stopping_groups
+            or name in self.probing_groups
+        )
+
     def occupied_groups(self) -> frozenset[str]:
         """Groups this node may have resources of: another node must not start them."""
         return frozenset(

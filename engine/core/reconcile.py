@@ -196,7 +196,7 @@ def _is_start_safe(
     blockers: list[str] = []
     for peer in state.peers.values():
         if peer.is_live:
-            if peer.payload is not None and name in peer.payload.occupied_groups():
+            if peer.payload is not None and peer.payload.occupies(name):
                 is_safe = False  # still there: wait for its release
         elif name in peer.suspect_groups:
             if peer.status is not PeerStatus.DEAD:
