@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from engine.core.commands import LogLevel
 from engine.core.effects import Effects
+from engine.core.evolve import evolve_node_state
 from engine.core.group_digest import with_run
 from engine.core.membership import with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
@@ -44,7 +45,7 @@ def withdraw_claim(state: NodeState, name: str) -> NodeState:
         for item in state.outgoing
         if not (item.message.kind is ControlKind.ACQUIRE and name in item.message.groups)
     )
-    return replace(state, groups=groups, outgoing=outgoing)
+    return evolve_node_state(state, groups=groups, outgoing=outgoing)
 
 
 def answer_acquire(

@@ -14,6 +14,7 @@ from engine.core.claims import answer_acquire, claims_refused
 from engine.core.commands import LogLevel, SendControlMessage
 from engine.core.effects import Effects
 from engine.core.events import ControlMessageReceived
+from engine.core.evolve import evolve_node_state
 from engine.core.membership import mark_left, with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
 from engine.core.outgoing import earliest_send_ms, with_item, without_item
@@ -32,7 +33,7 @@ def send_control(state: NodeState, to_node: str, message: ControlMessage, fx: Ef
         message=message,
         next_send_ms=state.now_ms + keepalive_ms,
     )
-    return replace(state, outgoing=with_item(state.outgoing, queued))
+    return evolve_node_state(state, outgoing=with_item(state.outgoing, queued))
 
 
 def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -> NodeState:
@@ -62,13 +63,13 @@ def retransmit_due(state: NodeState, fx: Effects) -> NodeState:
             )
         )
         kept.append(replace(item, next_send_ms=state.now_ms + keepalive_ms))
-    return replace(state, outgoing=tuple(kept))
+    return evolve_node_state(state, outgoing=tuple(kept))
 
 
 def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects) -> NodeState:
     peer = state.peers.get(event.from_node)
     if peer is None or (peer.generation is not None and event.generation < peer.generation):
-        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+        return evolve_node_state(state, ignored_event_count=state.ignored_event_count + 1)
     message = event.message
     if message.kind is ControlKind.ACK:
         return _acknowledged(state, event.from_node, message, fx)
@@ -109,7 +110,7 @@ def _acknowledged(
             elif item.message.kind is ControlKind.SHUTDOWN_NOTICE:
                 fx.is_dirty = True  # the shutdown waits for these answers
             # nothing waits for the answer to a RELEASE_DONE or STANDBY_REQUEST
-            state = replace(state, outgoing=without_item(state.outgoing, index))
+            state = evolve_node_state(state, outgoing=without_item(state.outgoing, index))
             break
     if message.groups:
         state = claims_refused(state, from_node, message.groups, fx)
@@ -128,7 +129,7 @@ def _apply(state: NodeState, peer: PeerState, message: ControlMessage, fx: Effec
                 "standing by for them",
             )
             fx.is_dirty = True
-            return replace(state, declined_groups=state.declined_groups | wanted)
+            return evolve_node_state(state, declined_groups=state.declined_groups | wanted)
         case ControlKind.RELEASE_DONE:
             return _release_done(state, peer, frozenset(message.groups), fx)
         case ControlKind.SHUTDOWN_NOTICE:

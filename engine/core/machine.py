@@ -74,7 +74,7 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
         fx = Effects(next_action_id=1, next_message_id=1)
         state = boot(event, fx)
     elif state.phase in (NodePhase.NOT_STARTED, NodePhase.STOPPED):
-        return replace(state, ignored_event_count=state.ignored_event_count + 1), ()
+        return evolve_node_state(state, ignored_event_count=state.ignored_event_count + 1), ()
     else:
         fx = Effects(next_action_id=state.next_action_id, next_message_id=state.next_message_id)
         routine = routine_heartbeat(state, event) if type(event) is HeartbeatReceived else None
@@ -98,7 +98,9 @@ def step(state: NodeState, event: Event) -> tuple[NodeState, tuple[Command, ...]
     if type(state.outgoing) is not OutgoingQueue:
         state = evolve_node_state(state, outgoing=frozen_outgoing(state.outgoing))
     if (fx.next_action_id, fx.next_message_id) != (state.next_action_id, state.next_message_id):
-        state = replace(state, next_action_id=fx.next_action_id, next_message_id=fx.next_message_id)
+        state = evolve_node_state(
+            state, next_action_id=fx.next_action_id, next_message_id=fx.next_message_id
+        )
     return state, tuple(fx.commands)
 
 
@@ -133,7 +135,7 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
     run = state.groups.get(event.group)
     if run is None or run.pending is None or run.pending.action_id != event.action_id:
         fx.log(LogLevel.DEBUG, f"stale result of action {event.action_id} ignored")
-        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+        return evolve_node_state(state, ignored_event_count=state.ignored_event_count + 1)
     config = state.require_config()
     new_run, signal = complete(run, event, config, state.now_ms)
     if new_run.phase is GroupPhase.PROBING:
@@ -147,7 +149,7 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
     match signal:
         case GroupSignal.START_FAILED:
             fx.alert(AlertKind.START_FAILED, f"{what} failed ({detail}); releasing the group")
-            return replace(state, failed_groups=state.failed_groups | {run.name})
+            return evolve_node_state(state, failed_groups=state.failed_groups | {run.name})
         case GroupSignal.MONITOR_FAILED:
             fx.alert(AlertKind.MONITOR_FAILED, f"{what} failed ({detail}); restarting in place")
         case GroupSignal.MONITOR_EXHAUSTED:
@@ -155,7 +157,7 @@ def _action_completed(state: NodeState, event: ResourceActionCompleted, fx: Effe
                 AlertKind.MONITOR_FAILED,
                 f"{what} failed ({detail}); restart limit reached, failing the group over",
             )
-            return replace(state, failed_groups=state.failed_groups | {run.name})
+            return evolve_node_state(state, failed_groups=state.failed_groups | {run.name})
         case GroupSignal.STOP_GAVE_UP:
             reason = f"{what} still failing after retries ({detail})"
             fx.alert(AlertKind.STOP_FAILED, f"{reason}; self-fencing")

@@ -16,6 +16,7 @@ from engine.core.claims import acquire_message, begin_claim, is_awaiting_answers
 from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
+from engine.core.evolve import evolve_node_state
 from engine.core.fencing import request_fence
 from engine.core.group_digest import HOLDING_PHASES, digest, with_run
 from engine.core.groups import GroupSignal, drive, new_group_run
@@ -83,7 +84,7 @@ def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
         )
     else:
         fx.alert(AlertKind.QUORUM_LOST, f"quorum lost ({live_count(state)} of {configured_count})")
-    return replace(state, is_quorate=quorate)
+    return evolve_node_state(state, is_quorate=quorate)
 
 
 def _reconcile_group(
@@ -114,7 +115,7 @@ def _reconcile_group(
             pass
     if new_run == run:
         return state
-    return replace(state, groups=with_run(state.groups, new_run))
+    return evolve_node_state(state, groups=with_run(state.groups, new_run))
 
 
 def _claim_step(
@@ -128,14 +129,14 @@ def _claim_step(
             fx.is_dirty = True
         elif may_start and not is_awaiting_answers(state, name):
             run = replace(run, phase=GroupPhase.STARTING)
-            state = replace(state, groups=with_run(state.groups, run))
+            state = evolve_node_state(state, groups=with_run(state.groups, run))
         return state, state.groups[name]
     if run.phase is not GroupPhase.STOPPED or not (should_hold and may_start):
         return state, run
     if not any(peer.is_live for peer in state.peers.values()):
         return state, run  # nobody to ask: start at once
     run = begin_claim(run)
-    state = replace(state, groups=with_run(state.groups, run))
+    state = evolve_node_state(state, groups=with_run(state.groups, run))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
             state = send_control(state, peer_name, acquire_message(name), fx)
@@ -223,7 +224,7 @@ def _take_over_unprotected(
     peers = dict(state.peers)
     peer = peers[target]
     peers[target] = replace(peer, suspect_groups=peer.suspect_groups - frozenset(groups))
-    return replace(state, peers=peers)
+    return evolve_node_state(state, peers=peers)
 
 
 def _note_release(
@@ -252,12 +253,12 @@ def _after_stop(
     if group is None:
         groups = dict(state.groups)
         del groups[run.name]  # removed by a reload: forget it once stopped
-        state = replace(state, groups=groups)
+        state = evolve_node_state(state, groups=groups)
     elif tuple(r.resource_id for r in group.resources) != run.resource_ids:
         # changed by a reload: take the new list
-        state = replace(state, groups=with_run(state.groups, new_group_run(group)))
+        state = evolve_node_state(state, groups=with_run(state.groups, new_group_run(group)))
     else:
-        state = replace(state, groups=with_run(state.groups, run))
+        state = evolve_node_state(state, groups=with_run(state.groups, run))
     release = ControlMessage(kind=ControlKind.RELEASE_DONE, groups=(run.name,))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
@@ -273,11 +274,13 @@ def _progress_shutdown(state: NodeState, fx: Effects) -> NodeState:
         notice = ControlMessage(kind=ControlKind.SHUTDOWN_NOTICE)
         state = send_to_live_peers(state, notice, fx)
         deadline_ms = state.now_ms + state.require_config().timings.deadtime.value_ms
-        state = replace(state, is_shutdown_notice_sent=True, shutdown_deadline_ms=deadline_ms)
+        state = evolve_node_state(
+            state, is_shutdown_notice_sent=True, shutdown_deadline_ms=deadline_ms
+        )
     waiting = any(item.message.kind is ControlKind.SHUTDOWN_NOTICE for item in state.outgoing)
     assert state.shutdown_deadline_ms is not None
     if waiting and state.now_ms < state.shutdown_deadline_ms:
         return state
     fx.log(LogLevel.INFO, "every group stopped and the peers told: shutdown complete")
     fx.emit(ShutdownComplete())
-    return replace(state, phase=NodePhase.STOPPED, shutdown_deadline_ms=None, outgoing=())
+    return evolve_node_state(state, phase=NodePhase.STOPPED, shutdown_deadline_ms=None, outgoing=())
