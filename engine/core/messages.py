@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class NodePhase(enum.Enum):
@@ -38,6 +39,8 @@ class StatusPayload:
     `status_version` grows by one each time anything else in the payload changes, so a
     receiver can tell a newer account from an older one that arrived late.
     """
+
+    IS_PACKED_ONCE: ClassVar[bool] = True  # one payload is packed for many sends (packing.py)
 
     phase: NodePhase
     status_version: int
