@@ -35,6 +35,7 @@ class RecordingBridge(core_bridge.CoreBridge):
     """The real bridge, remembering every (state, event) node1 was stepped with."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.samples: list[tuple[NodeState, object]] = []
 
     def step(self, state: object, event: object) -> Stepped:

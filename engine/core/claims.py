@@ -21,6 +21,9 @@ from dataclasses import replace
 
 from engine.core.commands import LogLevel
 from engine.core.effects import Effects
+from engine.core.evolve import evolve_node_state
+from engine.core.group_digest import with_run
+from engine.core.membership import with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
 from engine.core.placement import keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
@@ -36,14 +39,13 @@ def is_awaiting_answers(state: NodeState, name: str) -> bool:
 def withdraw_claim(state: NodeState, name: str) -> NodeState:
     run = state.groups[name]
     assert run.phase is GroupPhase.CLAIMING
-    groups = dict(state.groups)
-    groups[name] = replace(run, phase=GroupPhase.STOPPED)
+    groups = with_run(state.groups, replace(run, phase=GroupPhase.STOPPED))
     outgoing = tuple(
         item
         for item in state.outgoing
         if not (item.message.kind is ControlKind.ACQUIRE and name in item.message.groups)
     )
-    return replace(state, groups=groups, outgoing=outgoing)
+    return evolve_node_state(state, groups=groups, outgoing=outgoing)
 
 
 def answer_acquire(
@@ -65,13 +67,13 @@ def answer_acquire(
             if not is_repeat:
                 fx.log(LogLevel.INFO, f"node {peer.name} claims {name} too and wins: yielding")
                 state = withdraw_claim(state, name)
-                fx.is_dirty = True
+                fx.mark_group(name)
         elif run.phase is not GroupPhase.STOPPED:
             refused.append(name)
             continue
         if not is_repeat:
             state = record_occupation(state, peer.name, name)
-            fx.is_dirty = True
+            fx.mark_group(name)
     return state, tuple(refused)
 
 
@@ -85,19 +87,17 @@ def claims_refused(
         fx.log(LogLevel.INFO, f"node {from_node} refused our claim on {name}: it holds it")
         state = withdraw_claim(state, name)
         state = record_occupation(state, from_node, name)
-        fx.is_dirty = True
+        fx.mark_group(name)
     return state
 
 
 def record_occupation(state: NodeState, peer_name: str, name: str) -> NodeState:
     """Remember that a peer claims or holds a group until its next newer status says."""
     peer = state.peers.get(peer_name)
-    if peer is None or peer.payload is None or name in peer.payload.occupied_groups():
+    if peer is None or peer.payload is None or peer.payload.occupies(name):
         return state
     payload = replace(peer.payload, starting_groups=(*peer.payload.starting_groups, name))
-    peers = dict(state.peers)
-    peers[peer_name] = replace(peer, payload=payload)
-    return replace(state, peers=peers)
+    return with_changed_peer(state, replace(peer, payload=payload))
 
 
 def acquire_message(name: str) -> ControlMessage:

@@ -14,8 +14,10 @@ from engine.core.claims import answer_acquire, claims_refused
 from engine.core.commands import LogLevel, SendControlMessage
 from engine.core.effects import Effects
 from engine.core.events import ControlMessageReceived
-from engine.core.membership import mark_left
+from engine.core.evolve import evolve_node_state
+from engine.core.membership import mark_left, with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
+from engine.core.outgoing import earliest_send_ms, with_item, without_item
 from engine.core.state import NodeState, OutgoingControl, PeerState, PeerStatus
 
 
@@ -31,7 +33,7 @@ def send_control(state: NodeState, to_node: str, message: ControlMessage, fx: Ef
         message=message,
         next_send_ms=state.now_ms + keepalive_ms,
     )
-    return replace(state, outgoing=(*state.outgoing, queued))
+    return evolve_node_state(state, outgoing=with_item(state.outgoing, queued))
 
 
 def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -> NodeState:
@@ -42,7 +44,8 @@ def send_to_live_peers(state: NodeState, message: ControlMessage, fx: Effects) -
 
 
 def retransmit_due(state: NodeState, fx: Effects) -> NodeState:
-    if not any(item.next_send_ms <= state.now_ms for item in state.outgoing):
+    due_ms = earliest_send_ms(state.outgoing)
+    if due_ms is None or due_ms > state.now_ms:
         return state
     keepalive_ms = state.require_config().timings.keepalive.value_ms
     kept: list[OutgoingControl] = []
@@ -60,13 +63,13 @@ def retransmit_due(state: NodeState, fx: Effects) -> NodeState:
             )
         )
         kept.append(replace(item, next_send_ms=state.now_ms + keepalive_ms))
-    return replace(state, outgoing=tuple(kept))
+    return evolve_node_state(state, outgoing=tuple(kept))
 
 
 def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects) -> NodeState:
     peer = state.peers.get(event.from_node)
     if peer is None or (peer.generation is not None and event.generation < peer.generation):
-        return replace(state, ignored_event_count=state.ignored_event_count + 1)
+        return evolve_node_state(state, ignored_event_count=state.ignored_event_count + 1)
     message = event.message
     if message.kind is ControlKind.ACK:
         return _acknowledged(state, event.from_node, message, fx)
@@ -86,9 +89,7 @@ def receive_control(state: NodeState, event: ControlMessageReceived, fx: Effects
     if is_repeat:
         return state
     peer = replace(state.peers[peer.name], processed_control_ids=peer.processed_control_ids | {key})
-    peers = dict(state.peers)
-    peers[peer.name] = peer
-    state = replace(state, peers=peers)
+    state = with_changed_peer(state, peer)
     if message.kind is ControlKind.ACQUIRE:
         return state
     return _apply(state, peer, message, fx)
@@ -102,14 +103,15 @@ def _control_key(generation: int, message_id: int) -> int:
 def _acknowledged(
     state: NodeState, from_node: str, message: ControlMessage, fx: Effects
 ) -> NodeState:
-    kept = tuple(
-        item
-        for item in state.outgoing
-        if not (item.to_node == from_node and item.message_id == message.acked_message_id)
-    )
-    if len(kept) != len(state.outgoing):
-        fx.is_dirty = True
-    state = replace(state, outgoing=kept)
+    for index, item in enumerate(state.outgoing):  # message ids are unique: one at most
+        if item.to_node == from_node and item.message_id == message.acked_message_id:
+            if item.message.kind is ControlKind.ACQUIRE:
+                fx.mark_groups(item.message.groups)  # a claim of these got one more answer
+            elif item.message.kind is ControlKind.SHUTDOWN_NOTICE:
+                fx.is_dirty = True  # the shutdown waits for these answers
+            # nothing waits for the answer to a RELEASE_DONE or STANDBY_REQUEST
+            state = evolve_node_state(state, outgoing=without_item(state.outgoing, index))
+            break
     if message.groups:
         state = claims_refused(state, from_node, message.groups, fx)
     return state
@@ -127,7 +129,7 @@ def _apply(state: NodeState, peer: PeerState, message: ControlMessage, fx: Effec
                 "standing by for them",
             )
             fx.is_dirty = True
-            return replace(state, declined_groups=state.declined_groups | wanted)
+            return evolve_node_state(state, declined_groups=state.declined_groups | wanted)
         case ControlKind.RELEASE_DONE:
             return _release_done(state, peer, frozenset(message.groups), fx)
         case ControlKind.SHUTDOWN_NOTICE:
@@ -149,7 +151,5 @@ def _release_done(
         starting_groups=tuple(g for g in payload.starting_groups if g not in groups),
         stopping_groups=tuple(g for g in payload.stopping_groups if g not in groups),
     )
-    peers = dict(state.peers)
-    peers[peer.name] = replace(peer, payload=payload)
-    fx.is_dirty = True
-    return replace(state, peers=peers)
+    fx.mark_groups(groups)  # only what it says of these groups changed
+    return with_changed_peer(state, replace(peer, payload=payload))

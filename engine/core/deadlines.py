@@ -7,9 +7,12 @@ sleeps until this time or until a packet or result arrives, then feeds `TimeAdva
 
 from __future__ import annotations
 
+from engine.core.group_digest import digest
 from engine.core.messages import NodePhase
+from engine.core.outgoing import earliest_send_ms
+from engine.core.peer_digest import peer_timers
 from engine.core.pings import ping_disparity_deadline_ms, target_deadline_ms
-from engine.core.state import GroupPhase, NodeState, PeerStatus
+from engine.core.state import NodeState
 
 
 def next_deadline(state: NodeState) -> int | None:
@@ -19,34 +22,29 @@ def next_deadline(state: NodeState) -> int | None:
     config = state.require_config()
     timings = config.timings
     times: list[int] = [state.next_heartbeat_ms]
+    if state.held_status_due_ms is not None:
+        times.append(state.held_status_due_ms)
     if state.next_ping_ms is not None:
         times.append(state.next_ping_ms)
-    for peer in state.peers.values():
-        if peer.status is PeerStatus.UP:
-            assert peer.last_heard_ms is not None
-            times.append(peer.last_heard_ms + timings.deadtime.value_ms)
-            if not peer.is_late_warned:
-                times.append(peer.last_heard_ms + timings.warntime.value_ms)
-            for link in peer.links.values():
-                if link.status.value == "up":
-                    times.append(link.last_heard_ms + timings.deadtime.value_ms)
-        elif peer.status is PeerStatus.INIT:
-            assert peer.init_deadline_ms is not None
-            times.append(peer.init_deadline_ms)
-        if peer.fence_retry_ms is not None:
-            times.append(peer.fence_retry_ms)
+    peers = peer_timers(  # warntime, deadtime, link deadtime, initdead, fence retries
+        state.peers, warntime_ms=timings.warntime.value_ms, deadtime_ms=timings.deadtime.value_ms
+    )
+    if peers.membership_due_ms is not None:
+        times.append(peers.membership_due_ms)
+    if peers.fence_retry_due_ms is not None:
+        times.append(peers.fence_retry_due_ms)
     for target in state.ping_targets:
         if target.is_up:
             times.append(target_deadline_ms(state, target))
     disparity_ms = ping_disparity_deadline_ms(state)
     if disparity_ms is not None:
         times.append(disparity_ms)
-    times.extend(item.next_send_ms for item in state.outgoing)
-    for run in state.groups.values():
-        if run.stop_retry_ms is not None:
-            times.append(run.stop_retry_ms)
-        if run.phase is GroupPhase.RUNNING and run.pending is None:
-            times.extend(due for due in run.monitor_due_ms if due is not None)
+    retransmit_ms = earliest_send_ms(state.outgoing)
+    if retransmit_ms is not None:
+        times.append(retransmit_ms)
+    group_due_ms = digest(state.groups).timer_due_ms  # stop retries and monitors
+    if group_due_ms is not None:
+        times.append(group_due_ms)
     if state.shutdown_deadline_ms is not None:
         times.append(state.shutdown_deadline_ms)
     return min(times)

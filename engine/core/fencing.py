@@ -14,6 +14,7 @@ from engine.core.commands import AlertKind, FenceNode, LogLevel
 from engine.core.constants import FENCE_RETRY_INTERVAL_MS
 from engine.core.effects import Effects
 from engine.core.events import FenceCompleted
+from engine.core.peer_digest import peer_timers
 from engine.core.state import NodeState, PeerStatus
 
 
@@ -57,11 +58,12 @@ def fence_completed(state: NodeState, event: FenceCompleted, fx: Effects) -> Nod
 
 def expire_fence_retries(state: NodeState, fx: Effects) -> NodeState:
     now_ms = state.now_ms
-    for peer in state.peers.values():  # the common case: nothing waits, nothing built
-        if peer.fence_retry_ms is not None and peer.fence_retry_ms <= now_ms:
-            break
-    else:
-        return state
+    timings = state.require_config().timings
+    due_ms = peer_timers(
+        state.peers, warntime_ms=timings.warntime.value_ms, deadtime_ms=timings.deadtime.value_ms
+    ).fence_retry_due_ms
+    if due_ms is None or due_ms > now_ms:
+        return state  # the common case: nothing waits, nothing built
     due = [
         name
         for name, peer in state.peers.items()

@@ -20,8 +20,9 @@ from engine.core.commands import AlertKind, LogLevel, ReloadConfiguration
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
 from engine.core.events import AdminAction, AdminCommandReceived, ConfigReloaded, NodeStarted
+from engine.core.group_digest import HOLDING_PHASES, digest
 from engine.core.groups import GroupSignal, drive, new_group_run, probe_step
-from engine.core.members import HOLDING_PHASES, live_count, member_views
+from engine.core.members import live_count, member_views
 from engine.core.membership import new_peer
 from engine.core.messages import ControlKind, ControlMessage, NodePhase, Scope
 from engine.core.pings import ping_targets
@@ -77,7 +78,7 @@ def start_probes(state: NodeState, fx: Effects) -> NodeState:
 
 def finish_probes_if_done(state: NodeState, fx: Effects) -> NodeState:
     """Once every group is probed, compare with what the journal believed (issue 9)."""
-    if any(run.phase is GroupPhase.PROBING for run in state.groups.values()):
+    if digest(state.groups).is_probing:
         return state
     found = frozenset(
         name for name, run in state.groups.items() if run.phase is not GroupPhase.STOPPED
@@ -100,7 +101,7 @@ def finish_boot_if_ready(state: NodeState, fx: Effects) -> NodeState:
         return state
     if any(peer.status is PeerStatus.INIT for peer in state.peers.values()):
         return state
-    if any(run.phase is GroupPhase.PROBING for run in state.groups.values()):
+    if digest(state.groups).is_probing:
         return state
     state = _release_foreign_groups(state, fx)
     if any(run.phase is GroupPhase.STOPPING for run in state.groups.values()):

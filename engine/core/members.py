@@ -6,26 +6,21 @@ status payload it sent. The same description, turned around, is the payload this
 
 from __future__ import annotations
 
+from engine.config.model import ClusterConfig
+from engine.core.group_digest import digest
 from engine.core.messages import NodePhase, StatusPayload
 from engine.core.placement import MemberView
-from engine.core.state import GroupPhase, NodeState, PeerStatus
+from engine.core.state import NodeState, PeerState, PeerStatus
 
-HOLDING_PHASES = frozenset(
-    {GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RUNNING, GroupPhase.RESTARTING}
-)
-OCCUPYING_PHASES = HOLDING_PHASES | {
-    GroupPhase.STOPPING,
-    GroupPhase.STOP_FAILED,
-    GroupPhase.PROBING,
-}
+_CANDIDATE_PHASES = frozenset({NodePhase.BOOTING, NodePhase.ACTIVE})  # as in placement.py
 
 
 def local_holding(state: NodeState) -> frozenset[str]:
-    return frozenset(name for name, run in state.groups.items() if run.phase in HOLDING_PHASES)
+    return digest(state.groups).holding
 
 
 def local_occupied(state: NodeState) -> frozenset[str]:
-    return frozenset(name for name, run in state.groups.items() if run.phase in OCCUPYING_PHASES)
+    return digest(state.groups).occupied
 
 
 def ping_reachable_count(state: NodeState) -> int:
@@ -72,47 +67,84 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
         )
     ]
     for peer in state.peers.values():
-        if peer.status is not PeerStatus.UP or peer.payload is None:
-            continue
-        payload = peer.payload
-        views.append(
-            MemberView(
-                name=peer.name,
-                phase=payload.phase,
-                holding=frozenset(payload.running_groups + payload.starting_groups),
-                occupied=payload.occupied_groups(),
-                declined=frozenset(payload.declined_groups),
-                failed=frozenset(payload.failed_groups),
-                ping_reachable_count=payload.ping_reachable_count,
-            )
-        )
+        if peer.status is PeerStatus.UP and peer.payload is not None:
+            views.append(_peer_view(peer.name, peer.payload))
     return tuple(views)
+
+
+# A peer's view is a function of its name and status payload alone, and one payload is
+# kept for many steps (every routine heartbeat) and by many nodes (the simulator), so the
+# view is remembered per payload object. The entry holds the payload, so its id cannot be
+# reused while remembered; results never depend on the memo, only their cost does.
+_PEER_VIEWS: dict[int, tuple[StatusPayload, str, MemberView]] = {}
+_PEER_VIEWS_MAX = 4096
+
+
+def _peer_view(name: str, payload: StatusPayload) -> MemberView:
+    remembered = _PEER_VIEWS.get(id(payload))
+    if remembered is not None and remembered[0] is payload and remembered[1] == name:
+        return remembered[2]
+    view = MemberView(
+        name=name,
+        phase=payload.phase,
+        holding=frozenset(payload.running_groups + payload.starting_groups),
+        occupied=payload.occupied_groups(),
+        declined=frozenset(payload.declined_groups),
+        failed=frozenset(payload.failed_groups),
+        ping_reachable_count=payload.ping_reachable_count,
+    )
+    if len(_PEER_VIEWS) >= _PEER_VIEWS_MAX:
+        _PEER_VIEWS.clear()  # forget all: cheaper than tracking which is oldest
+    _PEER_VIEWS[id(payload)] = (payload, name, view)
+    return view
 
 
 def build_payload(state: NodeState, *, status_version: int) -> StatusPayload:
     assert state.phase in (NodePhase.BOOTING, NodePhase.ACTIVE, NodePhase.LEAVING)
-    running: list[str] = []
-    starting: list[str] = []
-    stopping: list[str] = []
-    probing: list[str] = []
-    for name, run in state.groups.items():
-        if run.phase is GroupPhase.RUNNING:
-            running.append(name)
-        elif run.phase in (GroupPhase.CLAIMING, GroupPhase.STARTING, GroupPhase.RESTARTING):
-            starting.append(name)
-        elif run.phase in (GroupPhase.STOPPING, GroupPhase.STOP_FAILED):
-            stopping.append(name)
-        elif run.phase is GroupPhase.PROBING:
-            probing.append(name)
+    groups = digest(state.groups)
     return StatusPayload(
         phase=state.phase,
         status_version=status_version,
-        running_groups=tuple(running),
-        starting_groups=tuple(starting),
-        stopping_groups=tuple(stopping),
+        running_groups=groups.running,
+        starting_groups=groups.starting,
+        stopping_groups=groups.stopping,
         declined_groups=tuple(sorted(state.declined_groups)),
         failed_groups=tuple(sorted(state.failed_groups)),
         ping_reachable_count=ping_reachable_count(state),
         live_members=(state.local_node, *live_peer_names(state)),
-        probing_groups=tuple(probing),
+        probing_groups=groups.probing,
     )
+
+
+def report_changes(
+    before: PeerState, after: PeerState, config: ClusterConfig
+) -> frozenset[str] | None:
+    """The groups whose placement inputs changed when a live peer's status moved on, or
+    None when something every group depends on changed (liveness, restart, phase other
+    than booting <-> active, ping count, suspicion): then every group is reconciled."""
+    old, new = before.payload, after.payload
+    if (
+        old is None
+        or new is None
+        or before.status is not PeerStatus.UP
+        or after.status is not PeerStatus.UP
+        or before.generation != after.generation
+        or before.suspect_groups != after.suspect_groups
+        or before.fence_retry_ms != after.fence_retry_ms
+        or (old.phase is not new.phase and {old.phase, new.phase} != _CANDIDATE_PHASES)
+        or old.ping_reachable_count != new.ping_reachable_count
+    ):
+        return None
+    if old is new:
+        return frozenset()
+    changed: frozenset[str] = frozenset()
+    if old.phase is not new.phase:
+        # Booting and active members are both candidates; only the failback rule asks
+        # for ACTIVE, and only of the groups that prefer this member (placement.py).
+        changed = frozenset(g.name for g in config.groups if g.preferred_node == after.name)
+    changed |= frozenset(old.running_groups + old.starting_groups).symmetric_difference(
+        new.running_groups + new.starting_groups
+    )
+    changed |= old.occupied_groups().symmetric_difference(new.occupied_groups())
+    changed |= frozenset(old.declined_groups).symmetric_difference(new.declined_groups)
+    return changed | frozenset(old.failed_groups).symmetric_difference(new.failed_groups)

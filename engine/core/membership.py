@@ -22,7 +22,8 @@ from engine.core.commands import AlertKind, LogLevel
 from engine.core.effects import Effects
 from engine.core.events import HeartbeatReceived
 from engine.core.evolve import evolve_node_state, evolve_peer_state
-from engine.core.members import local_occupied
+from engine.core.members import local_occupied, report_changes
+from engine.core.peer_digest import PeerTable, peer_timers, with_peer
 from engine.core.state import LinkState, LinkStatus, NodeState, PeerState, PeerStatus
 
 
@@ -54,7 +55,11 @@ def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -
         )
         return _with_peer(state, updated)
     updated = _peer_heard_news(peer, event, links, now_ms, fx)
-    fx.is_dirty = True
+    changed = report_changes(peer, updated, state.require_config())
+    if changed is None:
+        fx.is_dirty = True
+    else:
+        fx.mark_groups(changed)
     return _with_peer(state, updated)
 
 
@@ -79,11 +84,10 @@ def routine_heartbeat(state: NodeState, event: HeartbeatReceived) -> NodeState |
     now_ms = max(state.now_ms, event.now_ms)
     links = dict(peer.links)
     links[event.link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
-    peers = dict(state.peers)
-    peers[peer.name] = evolve_peer_state(
+    heard = evolve_peer_state(
         peer, last_heard_ms=now_ms, last_seq=event.seq, is_late_warned=False, links=links
     )
-    return evolve_node_state(state, now_ms=now_ms, peers=peers)
+    return evolve_node_state(state, now_ms=now_ms, peers=_peers_with(state, heard))
 
 
 def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
@@ -161,6 +165,11 @@ def expire_peers(state: NodeState, fx: Effects) -> NodeState:
     warntime_ms = timings.warntime.value_ms
     deadtime_ms = timings.deadtime.value_ms
     now_ms = state.now_ms
+    due_ms = peer_timers(
+        state.peers, warntime_ms=warntime_ms, deadtime_ms=deadtime_ms
+    ).membership_due_ms
+    if due_ms is None or due_ms > now_ms:
+        return state
     for peer in state.peers.values():
         if peer.status is PeerStatus.UP:
             assert peer.last_heard_ms is not None
@@ -258,6 +267,19 @@ def mark_left(state: NodeState, peer: PeerState, fx: Effects) -> NodeState:
 
 
 def _with_peer(state: NodeState, peer: PeerState) -> NodeState:
-    peers = dict(state.peers)
-    peers[peer.name] = peer
-    return evolve_node_state(state, peers=peers)
+    return with_changed_peer(state, peer)
+
+
+def with_changed_peer(state: NodeState, peer: PeerState) -> NodeState:
+    """`state` with `peer` in place of the peer of its name (its timers derived, not rescanned)."""
+    return evolve_node_state(state, peers=_peers_with(state, peer))
+
+
+def _peers_with(state: NodeState, peer: PeerState) -> PeerTable:
+    timings = state.require_config().timings
+    return with_peer(
+        state.peers,
+        peer,
+        warntime_ms=timings.warntime.value_ms,
+        deadtime_ms=timings.deadtime.value_ms,
+    )

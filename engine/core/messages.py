@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class NodePhase(enum.Enum):
@@ -39,6 +40,8 @@ class StatusPayload:
     receiver can tell a newer account from an older one that arrived late.
     """
 
+    IS_PACKED_ONCE: ClassVar[bool] = True  # one payload is packed for many sends (packing.py)
+
     phase: NodePhase
     status_version: int
     running_groups: tuple[str, ...] = ()
@@ -49,6 +52,15 @@ class StatusPayload:
     ping_reachable_count: int = 0  # ping nodes and ping groups this node reaches
     live_members: tuple[str, ...] = ()  # its membership view, self included
     probing_groups: tuple[str, ...] = ()  # start-up probes not finished: may run here
+
+    def occupies(self, name: str) -> bool:
+        """`name in occupied_groups()`, without building the set."""
+        return (
+            name in self.running_groups
+            or name in self.starting_groups
+            or name in self.stopping_groups
+            or name in self.probing_groups
+        )
 
     def occupied_groups(self) -> frozenset[str]:
         """Groups this node may have resources of: another node must not start them."""

@@ -99,8 +99,37 @@ def _packer(hint: Any) -> Converter:
         return lambda value: value.value
     if _is_dataclass_type(hint):
         plan = [(name, _packer(field_hint)) for name, field_hint, _ in _fields(hint)]
-        return lambda value: [p(getattr(value, name)) for name, p in plan]
+        packer: Converter = lambda value: [p(getattr(value, name)) for name, p in plan]  # noqa: E731
+        return _packed_once(packer) if getattr(hint, "IS_PACKED_ONCE", False) else packer
     return _identity
+
+
+def _packed_once(packer: Converter) -> Converter:
+    """Remember the packing of each object (a class sets IS_PACKED_ONCE to ask for it).
+
+    A status payload is one object sent to every peer on every link and journaled by each
+    receiver, and repeated every keepalive while it does not change: packing its group
+    lists each time was a third of a simulated heartbeat's cost. The packed value is
+    remembered per object (the entry holds the object, so its id is not reused meanwhile);
+    the lists handed out are shared, so callers must not change them (none does: they are
+    serialized or decoded). Results never depend on the memo, only their cost does.
+    """
+    remembered: dict[int, tuple[Any, Any]] = {}
+
+    def pack_once(value: Any) -> Any:
+        entry = remembered.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        packed = packer(value)
+        if len(remembered) >= _PACKED_ONCE_MAX:
+            remembered.clear()  # forget all: cheaper than tracking which is oldest
+        remembered[id(value)] = (value, packed)
+        return packed
+
+    return pack_once
+
+
+_PACKED_ONCE_MAX = 4096
 
 
 def _union_packer(hint: Any) -> Converter:

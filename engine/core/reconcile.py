@@ -16,26 +16,45 @@ from engine.core.claims import acquire_message, begin_claim, is_awaiting_answers
 from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
+from engine.core.evolve import evolve_node_state
 from engine.core.fencing import request_fence
+from engine.core.group_digest import HOLDING_PHASES, digest, with_run
 from engine.core.groups import GroupSignal, drive, new_group_run
-from engine.core.members import HOLDING_PHASES, live_count, member_views
+from engine.core.members import live_count, member_views
 from engine.core.messages import ControlKind, ControlMessage, NodePhase
 from engine.core.pings import track_ping_disparity
 from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
 from engine.core.state import GroupPhase, GroupRun, NodeState, PeerStatus
 
+_LINEAR_LOOKUP_LIMIT = 4  # up to this many groups, searching ha.cf's list beats indexing it
 
-def reconcile(state: NodeState, fx: Effects) -> NodeState:
+
+def reconcile(state: NodeState, fx: Effects, *, only: frozenset[str] | None = None) -> NodeState:
+    """Reconcile every group, or `only` those (whose inputs alone changed), in ha.cf order.
+
+    A group's decision reads node-wide inputs (quorum, ping counts, membership, phase) and
+    its own: its run, its failed and declined marks, and what each member reports of it.
+    When a node-wide input moves here, every group is reconciled whatever `only` says.
+    """
     if state.phase not in (NodePhase.ACTIVE, NodePhase.LEAVING):
         return state
+    node_wide = (state.is_quorate, state.ping_disparity_since_ms, state.is_ping_disparity_settled)
     state = _update_quorum(state, fx)
     state = track_ping_disparity(state)
+    if node_wide != (
+        state.is_quorate,
+        state.ping_disparity_since_ms,
+        state.is_ping_disparity_settled,
+    ):
+        only = None
     members = member_views(state)
     fence_wanted: dict[str, list[str]] = {}
     unprotected: dict[str, list[str]] = {}
-    for name in list(state.groups):
+    names = _names_in_order(state, only)
+    configured = _configured_groups(state, names)
+    for name in names:
         state = _reconcile_group(
-            state, state.groups[name], members, (fence_wanted, unprotected), fx
+            state, state.groups[name], configured[name], members, (fence_wanted, unprotected), fx
         )
     for target, groups in fence_wanted.items():
         state = request_fence(state, target, groups, fx)
@@ -44,6 +63,13 @@ def reconcile(state: NodeState, fx: Effects) -> NodeState:
     if state.phase is NodePhase.LEAVING:
         state = _progress_shutdown(state, fx)
     return state
+
+
+def _names_in_order(state: NodeState, only: frozenset[str] | None) -> list[str]:
+    if only is None:
+        return list(state.groups)
+    order = digest(state.groups).order
+    return sorted((name for name in only if name in order), key=order.__getitem__)
 
 
 def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
@@ -58,18 +84,18 @@ def _update_quorum(state: NodeState, fx: Effects) -> NodeState:
         )
     else:
         fx.alert(AlertKind.QUORUM_LOST, f"quorum lost ({live_count(state)} of {configured_count})")
-    return replace(state, is_quorate=quorate)
+    return evolve_node_state(state, is_quorate=quorate)
 
 
 def _reconcile_group(
     state: NodeState,
     run: GroupRun,
+    group: ResourceGroup | None,
     members: tuple[MemberView, ...],
     wanted: tuple[dict[str, list[str]], dict[str, list[str]]],
     fx: Effects,
 ) -> NodeState:
     config = state.require_config()
-    group = _configured_group(state, run.name)
     should_hold, may_start = _decide(state, group, run, members, wanted)
     state, run = _claim_step(state, run, should_hold=should_hold, may_start=may_start, fx=fx)
     if run.phase is GroupPhase.CLAIMING:
@@ -89,9 +115,7 @@ def _reconcile_group(
             pass
     if new_run == run:
         return state
-    groups = dict(state.groups)
-    groups[run.name] = new_run
-    return replace(state, groups=groups)
+    return evolve_node_state(state, groups=with_run(state.groups, new_run))
 
 
 def _claim_step(
@@ -105,23 +129,27 @@ def _claim_step(
             fx.is_dirty = True
         elif may_start and not is_awaiting_answers(state, name):
             run = replace(run, phase=GroupPhase.STARTING)
-            groups = dict(state.groups)
-            groups[name] = run
-            state = replace(state, groups=groups)
+            state = evolve_node_state(state, groups=with_run(state.groups, run))
         return state, state.groups[name]
     if run.phase is not GroupPhase.STOPPED or not (should_hold and may_start):
         return state, run
     if not any(peer.is_live for peer in state.peers.values()):
         return state, run  # nobody to ask: start at once
     run = begin_claim(run)
-    groups = dict(state.groups)
-    groups[name] = run
-    state = replace(state, groups=groups)
+    state = evolve_node_state(state, groups=with_run(state.groups, run))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
             state = send_control(state, peer_name, acquire_message(name), fx)
     fx.is_dirty = True
     return state, run
+
+
+def _configured_groups(state: NodeState, names: list[str]) -> dict[str, ResourceGroup | None]:
+    """The configuration of each named group (None: removed by a reload)."""
+    if len(names) > _LINEAR_LOOKUP_LIMIT:
+        index = {group.name: group for group in state.require_config().groups}
+        return {name: index.get(name) for name in names}
+    return {name: _configured_group(state, name) for name in names}
 
 
 def _configured_group(state: NodeState, name: str) -> ResourceGroup | None:
@@ -169,7 +197,7 @@ def _is_start_safe(
     blockers: list[str] = []
     for peer in state.peers.values():
         if peer.is_live:
-            if peer.payload is not None and name in peer.payload.occupied_groups():
+            if peer.payload is not None and peer.payload.occupies(name):
                 is_safe = False  # still there: wait for its release
         elif name in peer.suspect_groups:
             if peer.status is not PeerStatus.DEAD:
@@ -196,7 +224,7 @@ def _take_over_unprotected(
     peers = dict(state.peers)
     peer = peers[target]
     peers[target] = replace(peer, suspect_groups=peer.suspect_groups - frozenset(groups))
-    return replace(state, peers=peers)
+    return evolve_node_state(state, peers=peers)
 
 
 def _note_release(
@@ -222,14 +250,15 @@ def _note_release(
 def _after_stop(
     state: NodeState, run: GroupRun, group: ResourceGroup | None, fx: Effects
 ) -> NodeState:
-    groups = dict(state.groups)
     if group is None:
+        groups = dict(state.groups)
         del groups[run.name]  # removed by a reload: forget it once stopped
+        state = evolve_node_state(state, groups=groups)
     elif tuple(r.resource_id for r in group.resources) != run.resource_ids:
-        groups[run.name] = new_group_run(group)  # changed by a reload: take the new list
+        # changed by a reload: take the new list
+        state = evolve_node_state(state, groups=with_run(state.groups, new_group_run(group)))
     else:
-        groups[run.name] = run
-    state = replace(state, groups=groups)
+        state = evolve_node_state(state, groups=with_run(state.groups, run))
     release = ControlMessage(kind=ControlKind.RELEASE_DONE, groups=(run.name,))
     for peer_name, peer in state.peers.items():
         if peer.is_live:
@@ -239,17 +268,19 @@ def _after_stop(
 
 
 def _progress_shutdown(state: NodeState, fx: Effects) -> NodeState:
-    if any(run.phase is not GroupPhase.STOPPED for run in state.groups.values()):
+    if digest(state.groups).stopped_count != len(state.groups):
         return state
     if not state.is_shutdown_notice_sent:
         notice = ControlMessage(kind=ControlKind.SHUTDOWN_NOTICE)
         state = send_to_live_peers(state, notice, fx)
         deadline_ms = state.now_ms + state.require_config().timings.deadtime.value_ms
-        state = replace(state, is_shutdown_notice_sent=True, shutdown_deadline_ms=deadline_ms)
+        state = evolve_node_state(
+            state, is_shutdown_notice_sent=True, shutdown_deadline_ms=deadline_ms
+        )
     waiting = any(item.message.kind is ControlKind.SHUTDOWN_NOTICE for item in state.outgoing)
     assert state.shutdown_deadline_ms is not None
     if waiting and state.now_ms < state.shutdown_deadline_ms:
         return state
     fx.log(LogLevel.INFO, "every group stopped and the peers told: shutdown complete")
     fx.emit(ShutdownComplete())
-    return replace(state, phase=NodePhase.STOPPED, shutdown_deadline_ms=None, outgoing=())
+    return evolve_node_state(state, phase=NodePhase.STOPPED, shutdown_deadline_ms=None, outgoing=())

@@ -139,6 +139,8 @@ class NodeState:
     is_quorate: bool = True
     status_version: int = 0
     last_payload: StatusPayload | None = None
+    status_sent_ms: int | None = None  # when `last_payload` (its version) was first sent
+    held_status_due_ms: int | None = None  # a changed status held back until then (machine.py)
     shutdown_deadline_ms: int | None = None
     is_shutdown_notice_sent: bool = False
     ignored_event_count: int = 0  # events dropped as stale or from unknown nodes

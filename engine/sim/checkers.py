@@ -11,7 +11,8 @@ a resource the restarted node still holds may have a second holder (the peer too
 without fencing) only briefly: once every holder's daemon runs, the duplicate must end
 within `restart_bound_ms` (issue 9: the probes plus one stop; see `restart_bound_ms`).
 This bound is judged only when enabled (runs without network faults: a partition keeps a
-duplicate legitimately), by `observe` after every simulated event.
+duplicate legitimately), by `observe` after every simulated event; it looks at the whole
+world only when the world changed or while a duplicate is being timed.
 
 Liveness is checked once the faults have stopped and the cluster had time to settle:
 every group is held, completely, by exactly one live node, every live node agrees who
@@ -86,6 +87,7 @@ class Checker:
     _left_behind: dict[str, set[str]] = field(default_factory=dict)  # node -> resource ids
     _duplicate_since: dict[str, int] = field(default_factory=dict)
     _reported: set[str] = field(default_factory=set)
+    _observed_version: int = -1  # world.version at the last observe
 
     @property
     def is_fencing(self) -> bool:
@@ -113,6 +115,9 @@ class Checker:
         bound_ms = self.restart_bound_ms
         if bound_ms is None:
             return
+        if world.version == self._observed_version and not self._duplicate_since:
+            return  # nothing changed, and no duplicate is being timed: nothing to find
+        self._observed_version = world.version
         for node in world.nodes:
             power = world.power[node]
             seen = self._seen.get(node)

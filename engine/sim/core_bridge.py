@@ -29,6 +29,11 @@ _QUIET_COMMANDS = (commands.SendHeartbeat, commands.SendPing, commands.LogMessag
 class CoreBridge:
     """`engine.sim.bridge.Bridge` over `engine.core`."""
 
+    def __init__(self) -> None:
+        # Per node: how many journal records the last boot folded, the last one's payload
+        # object, and the state they folded to (see `_fold_journal`).
+        self._boot_folds: dict[str, tuple[int, object, NodeState]] = {}
+
     def boot(
         self,
         config: ClusterConfig,
@@ -38,7 +43,8 @@ class CoreBridge:
         generation: int,
         journal_records: Sequence[tuple[int, object]],
     ) -> events.Event:
-        believed_groups, incidents = prior_belief(self.replay(config, journal_records))
+        state = self._fold_journal(config.local_node, journal_records)
+        believed_groups, incidents = prior_belief(state)
         return events.NodeStarted(
             now_ms=now_ms,
             wall_time_ms=wall_ms,
@@ -160,6 +166,24 @@ class CoreBridge:
 
     def encode(self, event: object) -> tuple[int, object]:
         return codec.encode_event(event)  # type: ignore[arg-type]
+
+    def _fold_journal(self, node: str, records: Sequence[tuple[int, object]]) -> NodeState:
+        """`replay` of the committed journal, continued from the previous boot's fold.
+
+        Every boot replays the node's whole journal, which grows all run long; committed
+        records are only ever appended to, so the fold of the records the last boot saw
+        is kept and stepped on over the new ones. The in-memory journal hands back the
+        records it was given, so the identity of the last folded payload tells that the
+        journal still starts with them; any other journal is folded from the start.
+        """
+        count, last_payload, state = self._boot_folds.get(node, (0, None, initial_state()))
+        if count > len(records) or (count and records[count - 1][1] is not last_payload):
+            count, state = 0, initial_state()
+        for kind, payload in records[count:]:
+            state, _ = step(state, codec.decode_event(kind, _as_list(payload)))
+        if records:
+            self._boot_folds[node] = (len(records), records[-1][1], state)
+        return state
 
     def replay(self, config: ClusterConfig, records: Sequence[tuple[int, object]]) -> NodeState:
         return replay(codec.decode_event(kind, _as_list(payload)) for kind, payload in records)

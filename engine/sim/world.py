@@ -30,6 +30,9 @@ class World:
     power: dict[str, NodePower] = field(default_factory=dict)
     holders: dict[str, set[str]] = field(default_factory=dict)
     resources_of_group: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Grows with every change of holders, power or daemons, so that a checker can tell
+    # that nothing changed since it last looked without looking at everything.
+    version: int = 0
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[str]] = {}
@@ -46,9 +49,11 @@ class World:
     def start(self, node: str, resource_id: str) -> None:
         assert self.power[node].is_powered, f"{node} is off and cannot start {resource_id}"
         self.holders[resource_id].add(node)
+        self.version += 1
 
     def stop(self, node: str, resource_id: str) -> None:
         self.holders[resource_id].discard(node)
+        self.version += 1
 
     def is_running(self, node: str, resource_id: str) -> bool:
         return node in self.holders[resource_id]
@@ -78,10 +83,12 @@ class World:
         power.is_daemon_running = False
         for holders in self.holders.values():
             holders.discard(node)
+        self.version += 1
 
     def crash_daemon(self, node: str) -> None:
         """The daemon dies but the machine runs on, and so do its resources."""
         self.power[node].is_daemon_running = False
+        self.version += 1
 
     def boot(self, node: str) -> int:
         """Power on (if off) and start the daemon with a new generation; returns it."""
@@ -90,6 +97,7 @@ class World:
         power.is_powered = True
         power.is_daemon_running = True
         power.generation += 1
+        self.version += 1
         return power.generation
 
     def is_live(self, node: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.core.commands import RunResourceAction, SendControlMessage, SendHeartbeat
+from engine.core.constants import STATUS_HOLD_MS
 from engine.core.events import ResourceAction
 from engine.core.messages import ControlKind, NodePhase
 from engine.core.state import GroupPhase
@@ -50,6 +51,8 @@ def test_while_stopping_the_heartbeat_says_booting_and_lists_the_group_as_stoppi
     node = Node()
     node.start(make_config(), running=["ip_b", "db_b"])
     commands = node.hear("beta", payload())  # beta is active but holds nothing yet
+    # The probes ended at this instant and were announced: this change waits STATUS_HOLD_MS.
+    commands = (*commands, *node.advance_to(node.now_ms + STATUS_HOLD_MS))
     sent = [c.payload for c in commands if isinstance(c, SendHeartbeat)]
     assert sent and sent[-1].phase is NodePhase.BOOTING
     assert sent[-1].stopping_groups == ("ip_b",)  # beta counts it as occupied: no start yet

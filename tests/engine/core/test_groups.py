@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.core.commands import RunResourceAction, SelfFence
-from engine.core.constants import STOP_RETRY_INTERVAL_MS, STOP_RETRY_LIMIT
+from engine.core.constants import STATUS_HOLD_MS, STOP_RETRY_INTERVAL_MS, STOP_RETRY_LIMIT
 from engine.core.events import ActionOutcome, AdminAction, AdminCommandReceived
 from engine.core.messages import Scope
 from engine.core.state import GroupPhase, ResourceStatus
@@ -51,6 +51,7 @@ def test_a_resource_whose_status_says_running_is_not_started_again() -> None:
 def test_one_action_at_a_time_and_the_payload_says_starting_meanwhile() -> None:
     node, first = started_node()
     assert len(first) == 1
+    node.advance_to(node.now_ms + STATUS_HOLD_MS)  # the claim changed the status at once too
     assert heartbeats(node.commands)[-1].starting_groups == (THREE.name,)
 
 

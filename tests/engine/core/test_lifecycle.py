@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.config.model import MonitorPolicy, QuorumLossPolicy
 from engine.core.commands import ReloadConfiguration, RunResourceAction, ShutdownComplete
+from engine.core.constants import STATUS_HOLD_MS
 from engine.core.events import (
     ActionOutcome,
     AdminAction,
@@ -46,6 +47,8 @@ def ack(node: Node, message_id: int, from_node: str = "beta") -> None:
 def test_clean_shutdown_stops_groups_tells_peers_and_completes() -> None:
     node = booted_pair()
     commands = node.feed(ShutdownRequested(now_ms=node.now_ms))
+    # The boot's last status went out at this instant: the next waits STATUS_HOLD_MS.
+    commands = (*commands, *node.advance_to(node.now_ms + STATUS_HOLD_MS))
     assert heartbeats(commands)[-1].phase is NodePhase.LEAVING
     produced = node.run_actions(commands)
     assert [verb for verb, _, _ in actions([*commands, *produced])] == ["stop", "stop"]

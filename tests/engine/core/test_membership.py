@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from engine.core import next_deadline
 from engine.core.commands import LogMessage, SendHeartbeat
+from engine.core.constants import STATUS_HOLD_MS
 from engine.core.events import TimeAdvanced
 from engine.core.messages import NodePhase
 from engine.core.state import LinkStatus, PeerStatus
@@ -33,13 +34,15 @@ def warnings(commands: object) -> list[str]:
 def test_boot_announces_itself_at_once_and_waits_for_its_peer() -> None:
     node = Node()
     node.start(make_config())
+    assert len(heartbeats(node.commands)) == 1  # at once; the probes ended at the same instant
+    node.advance_to(STATUS_HOLD_MS)  # so their results go out STATUS_HOLD_MS later
     sent = heartbeats(node.commands)
     assert {p.phase for p in sent} == {NodePhase.BOOTING}
     assert sent[0].probing_groups == ("ip_a", "ip_b")  # start-up probes come first
     assert sent[-1].probing_groups == ()
     assert node.state.phase is NodePhase.BOOTING
     assert node.state.peers["beta"].status is PeerStatus.INIT
-    assert next_deadline(node.state) == KEEPALIVE_MS
+    assert next_deadline(node.state) == STATUS_HOLD_MS + KEEPALIVE_MS
 
 
 def test_boot_completes_as_soon_as_every_peer_was_heard() -> None:

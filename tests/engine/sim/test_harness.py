@@ -181,3 +181,23 @@ def test_quorum_checker_flags_a_start_ordered_without_quorum() -> None:
     violations = cluster.checker.violations
     assert violations, "g1's two resources were started without quorum"
     assert all(v.kind == "safety" and "without quorum" in v.message for v in violations)
+
+
+def test_a_boot_folds_the_journal_on_from_the_previous_boot_to_the_full_replay() -> None:
+    config = generate_config(ClusterShape(node_count=2, group_count=2))
+    bridge = CoreBridge()
+    cluster = build_cluster(config, seed=3, bridge=bridge)
+    for node in config.nodes:
+        cluster.boot(node)
+    cluster.run_until(5000)
+    cluster.apply(faults.CrashDaemon(node="node1"))
+    cluster.boot("node1")  # folds the whole journal
+    cluster.run_until(9000)
+    journal = cluster.nodes["node1"].journal
+    journal.commit()
+    records = [(record.kind, record.payload) for record in journal.committed()]
+    continued = bridge._fold_journal("node1", records)  # folds only what came since
+    assert continued == bridge.replay(config, records)
+    assert bridge._boot_folds["node1"][0] == len(records)
+    copied = [(kind, list(payload)) for kind, payload in records]  # not the same objects
+    assert bridge._fold_journal("node1", copied) == continued  # folded from the start
