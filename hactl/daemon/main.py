@@ -25,6 +25,7 @@ from engine.config.model import AuthMethod, ClusterConfig
 from engine.core.machine import initial_state
 from hactl.agents import AgentContext
 from hactl.daemon import records
+from hactl.daemon.collector import freeze_start_up_objects
 from hactl.daemon.control.server import open_control_socket, serve_control
 from hactl.daemon.executor import Executor
 from hactl.daemon.generation import GenerationFileError, advance_generation
@@ -192,6 +193,7 @@ async def _serve(
             nursery.start_soon(keep_watchdog_fed, interval_s,
                                lambda: time.monotonic_ns() // 1_000_000 - shell.loop_seen_ms
                                <= hung_ms)  # fmt: skip
+        freeze_start_up_objects()  # no 30 ms full collection of them in a takeover
         notify("READY=1")
         await shell.run(receive_input)
         if shell.watchdog is not None:  # a clean shutdown: the node must not be reset
