@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from engine.config.model import ClusterConfig
 from engine.core.group_digest import digest
+from engine.core.identity_memo import IdentityMemo
 from engine.core.messages import NodePhase, StatusPayload
 from engine.core.placement import MemberView
 from engine.core.state import NodeState, PeerState, PeerStatus
@@ -74,28 +75,23 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
 
 # A peer's view is a function of its name and status payload alone, and one payload is
 # kept for many steps (every routine heartbeat) and by many nodes (the simulator), so the
-# view is remembered per payload object. The entry holds the payload, so its id cannot be
-# reused while remembered; results never depend on the memo, only their cost does.
-_PEER_VIEWS: dict[int, tuple[StatusPayload, str, MemberView]] = {}
-_PEER_VIEWS_MAX = 4096
+# view is remembered per payload object (engine/core/identity_memo.py).
+_PEER_VIEWS: IdentityMemo[StatusPayload, MemberView] = IdentityMemo()
 
 
 def _peer_view(name: str, payload: StatusPayload) -> MemberView:
-    remembered = _PEER_VIEWS.get(id(payload))
-    if remembered is not None and remembered[0] is payload and remembered[1] == name:
-        return remembered[2]
-    view = MemberView(
-        name=name,
-        phase=payload.phase,
-        holding=frozenset(payload.running_groups + payload.starting_groups),
-        occupied=payload.occupied_groups(),
-        declined=frozenset(payload.declined_groups),
-        failed=frozenset(payload.failed_groups),
-        ping_reachable_count=payload.ping_reachable_count,
-    )
-    if len(_PEER_VIEWS) >= _PEER_VIEWS_MAX:
-        _PEER_VIEWS.clear()  # forget all: cheaper than tracking which is oldest
-    _PEER_VIEWS[id(payload)] = (payload, name, view)
+    view = _PEER_VIEWS.get(payload)
+    if view is None or view.name != name:
+        view = MemberView(
+            name=name,
+            phase=payload.phase,
+            holding=frozenset(payload.running_groups + payload.starting_groups),
+            occupied=payload.occupied_groups(),
+            declined=frozenset(payload.declined_groups),
+            failed=frozenset(payload.failed_groups),
+            ping_reachable_count=payload.ping_reachable_count,
+        )
+        _PEER_VIEWS.put(payload, view)
     return view
 
 

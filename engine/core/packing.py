@@ -22,6 +22,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Union, get_args, get_origin
 
+from engine.core.identity_memo import IdentityMemo
+
 Converter = Callable[[Any], Any]
 
 
@@ -109,27 +111,19 @@ def _packed_once(packer: Converter) -> Converter:
 
     A status payload is one object sent to every peer on every link and journaled by each
     receiver, and repeated every keepalive while it does not change: packing its group
-    lists each time was a third of a simulated heartbeat's cost. The packed value is
-    remembered per object (the entry holds the object, so its id is not reused meanwhile);
-    the lists handed out are shared, so callers must not change them (none does: they are
-    serialized or decoded). Results never depend on the memo, only their cost does.
+    lists each time was a third of a simulated heartbeat's cost. The packed lists are
+    shared (engine/core/identity_memo.py): callers serialize them, never change them.
     """
-    remembered: dict[int, tuple[Any, Any]] = {}
+    memo: IdentityMemo[Any, Any] = IdentityMemo()
 
     def pack_once(value: Any) -> Any:
-        entry = remembered.get(id(value))
-        if entry is not None and entry[0] is value:
-            return entry[1]
-        packed = packer(value)
-        if len(remembered) >= _PACKED_ONCE_MAX:
-            remembered.clear()  # forget all: cheaper than tracking which is oldest
-        remembered[id(value)] = (value, packed)
+        packed = memo.get(value)
+        if packed is None:
+            packed = packer(value)
+            memo.put(value, packed)
         return packed
 
     return pack_once
-
-
-_PACKED_ONCE_MAX = 4096
 
 
 def _union_packer(hint: Any) -> Converter:
