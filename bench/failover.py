@@ -159,8 +159,12 @@ def one_outage(lab: ClusterLab, probe_file: Path, setting: Setting, phases: rand
     assert served_ns is not None
     # The client may be served before the backup has journaled httpd's start (the server
     # forks once it listens): wait until the backup's journal on disk has it.
-    timeline = wait_for(lambda: (t := backup_timeline(lab, killed_ns)).service_up_ms < math.inf
-                        and t, timeout_s=30, what="the backup's journal of the takeover")
+    def journaled_timeline() -> BackupTimeline | None:
+        timeline = backup_timeline(lab, killed_ns)
+        return timeline if timeline.service_up_ms < math.inf else None
+
+    timeline = wait_for(journaled_timeline, timeout_s=30,
+                        what="the backup's journal of the takeover")
     assert isinstance(timeline, BackupTimeline)
     lab.net.restore_links("master")
     lab.start("master")

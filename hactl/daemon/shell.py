@@ -35,6 +35,7 @@ from typing import assert_never
 import trio
 
 from engine.config.model import ClusterConfig
+from engine.core.codec import encode_event
 from engine.core.commands import (
     Command,
     FenceNode,
@@ -71,7 +72,7 @@ from hactl.daemon.control.server import ControlHandlerError
 from hactl.daemon.executor import Executor
 from hactl.daemon.reloading import ConfigLoader, ReloadError
 from hactl.daemon.seals import PeerSealKeeper
-from hactl.daemon.steady import EventEncoder, IncomingStatus, OutgoingHeartbeat
+from hactl.daemon.steady import IncomingStatus, SealBytes
 from hactl.daemon.transport.receiver import Delivered, Ignored, Refused, SecurityReporter
 from hactl.daemon.transport.udp import Arrival, UdpTransport
 from hactl.daemon.watchdog import Watchdog
@@ -81,6 +82,7 @@ from hactl.daemon.wire import (
     BodyError,
     control_body,
     event_from_delivery,
+    status_body,
 )
 from journal import Journal, JournalError
 
@@ -164,10 +166,9 @@ class Shell:
     sent_status_version: int = -1  # the newest status version already sent (and durable)
     watchdog: Watchdog | None = None  # ha.cf `watchdog`: fed from this loop, so a hang starves it
     loop_seen_ms: int = 0  # when the loop last went round (the systemd watchdog checks it)
-    # What a steady keepalive repeats, encoded once (hactl/daemon/steady.py).
-    encoder: EventEncoder = field(default_factory=EventEncoder)
+    # What a steady keepalive repeats, decoded or serialized once (hactl/daemon/steady.py).
     incoming: IncomingStatus = field(default_factory=IncomingStatus)
-    outgoing: OutgoingHeartbeat = field(default_factory=OutgoingHeartbeat)
+    seal_bytes: SealBytes = field(default_factory=SealBytes)
 
     # ---- the loop ----------------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class Shell:
 
     async def feed(self, event: Event) -> None:
         """Journal `event`, step the engine, make it durable if it acts, carry it out."""
-        kind, payload = self.encoder.encode(event)
+        kind, payload = encode_event(event)
         self.journal.append(kind, payload, monotonic_ns=event.now_ms * 1_000_000,
                             wall_ns=time.time_ns())  # fmt: skip
         self.state, commands = step(self.state, event)
@@ -346,8 +347,8 @@ class Shell:
             case SendHeartbeat():
                 self.sent_status_version = max(self.sent_status_version,
                                                command.payload.status_version)  # fmt: skip
-                status = self.outgoing.body(command.payload)
-                seal = self.outgoing.seal_bytes(self.journal.latest_seal())
+                status = status_body(command.payload)
+                seal = self.seal_bytes.of(self.journal.latest_seal())
                 await self.transport.send(kind=STATUS_KIND, body=status, destination=None,
                                           seal=seal)  # fmt: skip
             case SendControlMessage():
