@@ -143,7 +143,10 @@ def test_what_if_on_a_real_journal_with_heartbeat_jitter(tmp_path: Path) -> None
     worst_gap_ms = series.worst_gap_ms()
     assert 200 < worst_gap_ms < 2000
     lowered = run_what_if([recorded], {"deadtime": worst_gap_ms - 50})
-    assert [change.subject for change in lowered.new_false_failovers] == ["master"]
+    # At least the worst gap now fails over; other gaps within 50 ms of it may too (the
+    # jitter is real timing, so how many is not fixed), and only the master is involved.
+    subjects = [change.subject for change in lowered.new_false_failovers]
+    assert subjects and set(subjects) == {"master"}, subjects
     assert "false failover(s) with these settings" in render_what_if(lowered)
     raised = run_what_if([recorded], {"deadtime": worst_gap_ms + 300})
     assert raised.false_failovers == () and raised.by_change("new") == ()
