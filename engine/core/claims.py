@@ -3,7 +3,7 @@
 Placement alone is not enough for safety: two nodes whose views differ for a moment (a
 status lost or late, a ping count in flux) may each believe it is the holder of a group
 nobody holds. So a node about to start group G first claims it: G turns CLAIMING (reported
-as starting, so it counts as occupied) and an ACQUIRE(G) goes to every live peer. A peer
+as starting, so it counts as occupied) and an ACQUIRE naming G goes to every live peer. A peer
 answers with an ACK that lists G as refused when it occupies G itself (or is claiming it
 and wins the tie-break: the keeper rule of placement.py); otherwise it records the claim
 (as if the claimant's status said "starting G") and ACKs. When every live peer has ACKed
@@ -13,6 +13,15 @@ Why this cannot let two nodes start G: each node occupies G continuously from it
 to its stop; a peer ACKs without refusing only while not occupying G. If A and B both got
 clean ACKs, B acked A's claim before B claimed, and A acked B's claim before A claimed;
 but each ACK came after the other's claim was sent: a cycle in time, impossible.
+
+One ACQUIRE names every group a reconcile claims (a node boots and claims its share of
+hundreds of groups at once: one message per peer, not one per group and peer). The
+argument above is per group and unchanged: a peer answers for each named group on its
+own, listing the ones it refuses. Withdrawing one group's claim takes that group out of
+the messages still awaiting an answer and leaves the rest waiting: a message id covers
+whatever groups it still names, and a peer that handled the longer first transmission
+has recorded the withdrawn group as occupied by us, which only makes it more careful,
+until our next status says otherwise.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from engine.core.group_digest import with_run
 from engine.core.membership import with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
 from engine.core.placement import keeper
-from engine.core.state import GroupPhase, GroupRun, NodeState, PeerState
+from engine.core.state import GroupPhase, GroupRun, NodeState, OutgoingControl, PeerState
 
 
 def is_awaiting_answers(state: NodeState, name: str) -> bool:
@@ -37,15 +46,20 @@ def is_awaiting_answers(state: NodeState, name: str) -> bool:
 
 
 def withdraw_claim(state: NodeState, name: str) -> NodeState:
+    """Stop claiming `name`: no answer about it is awaited any more; other groups' are."""
     run = state.groups[name]
     assert run.phase is GroupPhase.CLAIMING
     groups = with_run(state.groups, replace(run, phase=GroupPhase.STOPPED))
-    outgoing = tuple(
-        item
-        for item in state.outgoing
-        if not (item.message.kind is ControlKind.ACQUIRE and name in item.message.groups)
-    )
-    return evolve_node_state(state, groups=groups, outgoing=outgoing)
+    outgoing: list[OutgoingControl] = []
+    for item in state.outgoing:
+        message = item.message
+        if message.kind is ControlKind.ACQUIRE and name in message.groups:
+            rest = tuple(group for group in message.groups if group != name)
+            if not rest:
+                continue
+            item = replace(item, message=replace(message, groups=rest))
+        outgoing.append(item)
+    return evolve_node_state(state, groups=groups, outgoing=tuple(outgoing))
 
 
 def answer_acquire(
@@ -100,8 +114,9 @@ def record_occupation(state: NodeState, peer_name: str, name: str) -> NodeState:
     return with_changed_peer(state, replace(peer, payload=payload))
 
 
-def acquire_message(name: str) -> ControlMessage:
-    return ControlMessage(kind=ControlKind.ACQUIRE, groups=(name,))
+def acquire_message(names: tuple[str, ...]) -> ControlMessage:
+    assert names, "a claim names at least one group"
+    return ControlMessage(kind=ControlKind.ACQUIRE, groups=names)
 
 
 def begin_claim(run: GroupRun) -> GroupRun:

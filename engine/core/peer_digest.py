@@ -90,9 +90,14 @@ def with_peer(
     name = peer.name
     candidates = [entry for entry in base.candidates if entry[1] != name]
     due_ms = membership_due_ms_of(peer, warntime_ms, deadtime_ms)
-    if due_ms is not None and (base.threshold_ms is None or due_ms < base.threshold_ms):
+    threshold_ms = base.threshold_ms
+    if due_ms is not None and (threshold_ms is None or due_ms < threshold_ms):
         insort(candidates, (due_ms, name))
-    if not candidates and base.threshold_ms is not None:
+        if len(candidates) > _CANDIDATE_COUNT:
+            # Left alone, every heartbeat would add its peer back and the candidates grow
+            # to all peers; the one dropped is due first among those left out.
+            threshold_ms = candidates.pop()[0]
+    if not candidates and threshold_ms is not None:
         return table  # the candidates ran out
     fence_due_ms = _derived_minimum(
         base.fence_retry_due_ms, previous.fence_retry_ms, peer.fence_retry_ms
@@ -100,7 +105,7 @@ def with_peer(
     if isinstance(fence_due_ms, _Rescan):
         return table
     table._timers = PeerTimers(
-        warntime_ms, deadtime_ms, tuple(candidates), base.threshold_ms, fence_due_ms
+        warntime_ms, deadtime_ms, tuple(candidates), threshold_ms, fence_due_ms
     )
     return table
 

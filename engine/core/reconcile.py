@@ -52,10 +52,19 @@ def reconcile(state: NodeState, fx: Effects, *, only: frozenset[str] | None = No
     unprotected: dict[str, list[str]] = {}
     names = _names_in_order(state, only)
     configured = _configured_groups(state, names)
+    claimed: list[str] = []
     for name in names:
         state = _reconcile_group(
-            state, state.groups[name], configured[name], members, (fence_wanted, unprotected), fx
+            state,
+            state.groups[name],
+            configured[name],
+            members,
+            (fence_wanted, unprotected),
+            claimed,
+            fx,
         )
+    if claimed:
+        state = _send_claims(state, tuple(claimed), fx)
     for target, groups in fence_wanted.items():
         state = request_fence(state, target, groups, fx)
     for target, groups in unprotected.items():
@@ -93,11 +102,14 @@ def _reconcile_group(
     group: ResourceGroup | None,
     members: tuple[MemberView, ...],
     wanted: tuple[dict[str, list[str]], dict[str, list[str]]],
+    claimed: list[str],
     fx: Effects,
 ) -> NodeState:
     config = state.require_config()
     should_hold, may_start = _decide(state, group, run, members, wanted)
-    state, run = _claim_step(state, run, should_hold=should_hold, may_start=may_start, fx=fx)
+    state, run = _claim_step(
+        state, run, should_hold=should_hold, may_start=may_start, claimed=claimed, fx=fx
+    )
     if run.phase is GroupPhase.CLAIMING:
         return state  # waiting for every live peer's answer
     new_run, signal = drive(
@@ -119,9 +131,19 @@ def _reconcile_group(
 
 
 def _claim_step(
-    state: NodeState, run: GroupRun, *, should_hold: bool, may_start: bool, fx: Effects
+    state: NodeState,
+    run: GroupRun,
+    *,
+    should_hold: bool,
+    may_start: bool,
+    claimed: list[str],
+    fx: Effects,
 ) -> tuple[NodeState, GroupRun]:
-    """Claim a group before starting it; start once every live peer agreed (claims.py)."""
+    """Claim a group before starting it; start once every live peer agreed (claims.py).
+
+    A new claim is added to `claimed`; the caller asks every live peer about all of them
+    in one ACQUIRE once every group was looked at (`_send_claims`).
+    """
     name = run.name
     if run.phase is GroupPhase.CLAIMING:
         if not should_hold:
@@ -137,11 +159,23 @@ def _claim_step(
         return state, run  # nobody to ask: start at once
     run = begin_claim(run)
     state = evolve_node_state(state, groups=with_run(state.groups, run))
-    for peer_name, peer in state.peers.items():
-        if peer.is_live:
-            state = send_control(state, peer_name, acquire_message(name), fx)
+    claimed.append(name)
     fx.is_dirty = True
     return state, run
+
+
+def _send_claims(state: NodeState, names: tuple[str, ...], fx: Effects) -> NodeState:
+    """One ACQUIRE naming every group just claimed, to each live peer.
+
+    Nothing between a claim and this send reads the messages awaiting answers (a group
+    claimed in this reconcile waits for them, whatever else is decided), and the set of
+    live peers cannot change within a reconcile.
+    """
+    message = acquire_message(names)
+    for peer_name, peer in state.peers.items():
+        if peer.is_live:
+            state = send_control(state, peer_name, message, fx)
+    return state
 
 
 def _configured_groups(state: NodeState, names: list[str]) -> dict[str, ResourceGroup | None]:

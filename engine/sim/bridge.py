@@ -24,6 +24,9 @@ from engine.sim.scenario_language import AdminScope, AdminVerb
 class Send:
     destinations: tuple[str, ...] | None  # None: every peer (a broadcast heartbeat)
     message: object  # the engine's message value, delivered as is
+    # The daemon's shell hands the engine one copy per link of a heartbeat (per-link
+    # liveness) but only the first copy of anything else (hactl/daemon/wire.py).
+    is_first_copy_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,6 +49,7 @@ class PacketArrival:
     seq: int
     link: str
     message: object
+    is_first_copy_only: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +104,8 @@ class SimNode:
     links: dict[str, str] = dataclasses.field(default_factory=dict)
     next_seq: int = 1
     peer_generations: dict[str, int] = dataclasses.field(default_factory=dict)
+    # (source, generation, seq) of the first-copy-only packets delivered (Send)
+    first_copies: set[tuple[str, int, int]] = dataclasses.field(default_factory=set)
     is_ping_reachable: bool = True  # does this node's uplink reach the ping nodes
 
 
@@ -316,6 +319,7 @@ class SimulatedCluster:
                         seq=seq,
                         link=link,
                         message=send.message,
+                        is_first_copy_only=send.is_first_copy_only,
                     )
                     self.queue.schedule_after(delay_ms, arrival)
 
@@ -327,6 +331,11 @@ class SimulatedCluster:
         if arrival.source_generation < known_generation:
             return  # the shell refuses an older generation as a replay
         node.peer_generations[arrival.source] = arrival.source_generation
+        if arrival.is_first_copy_only:
+            copy = (arrival.source, arrival.source_generation, arrival.seq)
+            if copy in node.first_copies:
+                return  # another link's copy, or a duplicate: the shell drops it
+            node.first_copies.add(copy)
         event = self.bridge.received(
             now_ms=self.now_ms,
             source=arrival.source,
@@ -449,6 +458,7 @@ class SimulatedCluster:
         node.members = {}
         node.links = {}
         node.peer_generations = {}
+        node.first_copies = set()
         self.world.crash_daemon(name)
 
     def boot(self, name: str) -> None:

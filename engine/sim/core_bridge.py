@@ -209,7 +209,9 @@ def _shell_action(order: commands.Command) -> bridge.ShellAction | None:
             return bridge.Send(destinations=None, message=order.payload)
         case commands.SendControlMessage():
             return bridge.Send(
-                destinations=(order.to_node,), message=(order.message_id, order.message)
+                destinations=(order.to_node,),
+                message=(order.message_id, order.message),
+                is_first_copy_only=True,
             )
         case commands.RunResourceAction():
             return bridge.RunResourceAction(

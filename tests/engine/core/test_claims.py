@@ -141,3 +141,46 @@ def test_with_three_nodes_every_live_peer_must_agree() -> None:
         )
     )
     assert actions(commands) == [("status", "ip_a", "ip_a")]
+
+
+def claiming_both() -> tuple[Node, SendControlMessage]:
+    """alpha claims ip_a and beta's ip_b (beta stands by for it) in one reconcile."""
+    node = Node(does_peer_agree=False)
+    node.start(make_config())
+    node.hear("beta", payload(version=1, declined=["ip_b"]))
+    claims = [c for c in controls(node.commands) if c.message.kind is ControlKind.ACQUIRE]
+    assert len(claims) == 1, claims
+    return node, claims[0]
+
+
+def test_one_acquire_names_every_group_claimed_at_once() -> None:
+    node, claim = claiming_both()
+    assert (claim.to_node, claim.message.groups) == ("beta", ("ip_a", "ip_b"))
+    assert node.state.groups["ip_a"].phase is GroupPhase.CLAIMING
+    assert node.state.groups["ip_b"].phase is GroupPhase.CLAIMING
+    answer(node, claim)
+    assert node.state.groups["ip_a"].phase is GroupPhase.STARTING
+    assert node.state.groups["ip_b"].phase is GroupPhase.STARTING
+
+
+def test_a_refusal_of_one_claimed_group_starts_only_the_others() -> None:
+    node, claim = claiming_both()
+    commands = answer(node, claim, refused=("ip_b",))
+    assert actions(commands) == [("status", "ip_a", "ip_a")]
+    assert node.state.groups["ip_b"].phase is GroupPhase.STOPPED
+
+
+def test_withdrawing_one_claimed_group_keeps_waiting_for_the_others() -> None:
+    node, claim = claiming_both()
+    commands = acquire(node, "ip_b")  # beta, ip_b's preferred node, claims it too and wins
+    assert acks(commands) == [(600, ())]
+    assert node.state.groups["ip_b"].phase is GroupPhase.STOPPED
+    assert node.state.groups["ip_a"].phase is GroupPhase.CLAIMING  # still unanswered
+    (waiting,) = [i for i in node.state.outgoing if i.message.kind is ControlKind.ACQUIRE]
+    assert (waiting.message_id, waiting.message.groups) == (claim.message_id, ("ip_a",))
+    again = controls(node.advance_to(node.now_ms + 1_000))
+    assert [(c.message_id, c.message.groups) for c in again] == [(claim.message_id, ("ip_a",))]
+    assert node.state.groups["ip_a"].phase is GroupPhase.CLAIMING
+    commands = answer(node, claim)  # the answer to the first transmission covers ip_a
+    assert actions(commands) == [("status", "ip_a", "ip_a")]
+    assert node.state.groups["ip_b"].phase is GroupPhase.STOPPED
