@@ -135,7 +135,8 @@ def _summary(event: Event) -> str:
         case HeartbeatReceived():
             status = event.status
             return (
-                f"{at} HeartbeatReceived from {event.from_node} on {event.link} "
+                f"{at} HeartbeatReceived from {event.from_node} "
+                f"on {', '.join((event.link, *event.also_links))} "
                 f"gen {event.generation} seq {event.seq} {status.phase.value} "
                 f"v{status.status_version} running [{', '.join(status.running_groups)}]"
             )

@@ -74,7 +74,9 @@ class HeartbeatReceived:
     """An authenticated status heartbeat from a peer, one per link it arrived on.
 
     The shell already refused packets from an older generation (replays); the same `seq` on
-    several links is delivered once per link, so that each link's liveness is known.
+    several links is delivered once per link, so that each link's liveness is known. Copies
+    heard at the same instant may come as one event: `link` and `also_links` then name
+    every link they came on (the simulator does so; the daemon reads one copy at a time).
     """
 
     now_ms: int
@@ -83,6 +85,7 @@ class HeartbeatReceived:
     generation: int
     seq: int
     status: StatusPayload
+    also_links: tuple[str, ...] = ()  # last, with a default: older records stay readable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,7 +42,7 @@ def receive_heartbeat(state: NodeState, event: HeartbeatReceived, fx: Effects) -
     if peer is None or _is_stale(peer, event):
         return replace(state, ignored_event_count=state.ignored_event_count + 1)
     now_ms = state.now_ms
-    links = _heard_on_link(peer, event.link, now_ms, fx)
+    links = _heard_on_links(peer, (event.link, *event.also_links), now_ms, fx)
     if (
         peer.status is PeerStatus.UP
         and peer.generation == event.generation
@@ -83,11 +83,17 @@ def routine_heartbeat(state: NodeState, event: HeartbeatReceived) -> NodeState |
         return None
     now_ms = max(state.now_ms, event.now_ms)
     links = dict(peer.links)
-    links[event.link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
-    heard = evolve_peer_state(
+    heard = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
+    links[event.link] = heard
+    for other in event.also_links:
+        link = peer.links.get(other)
+        if link is None or link.status is not LinkStatus.UP:
+            return None
+        links[other] = heard
+    renewed = evolve_peer_state(
         peer, last_heard_ms=now_ms, last_seq=event.seq, is_late_warned=False, links=links
     )
-    return evolve_node_state(state, now_ms=now_ms, peers=_peers_with(state, heard))
+    return evolve_node_state(state, now_ms=now_ms, peers=_peers_with(state, renewed))
 
 
 def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
@@ -98,12 +104,15 @@ def _is_stale(peer: PeerState, event: HeartbeatReceived) -> bool:
     return peer.status is PeerStatus.LEFT and event.generation == peer.generation
 
 
-def _heard_on_link(peer: PeerState, link: str, now_ms: int, fx: Effects) -> dict[str, LinkState]:
+def _heard_on_links(
+    peer: PeerState, names: tuple[str, ...], now_ms: int, fx: Effects
+) -> dict[str, LinkState]:
     links = dict(peer.links)
-    previous = links.get(link)
-    if previous is not None and previous.status is LinkStatus.DEAD and peer.is_live:
-        fx.log(LogLevel.INFO, f"link {link} to {peer.name} is up again")
-    links[link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
+    for link in names:
+        previous = links.get(link)
+        if previous is not None and previous.status is LinkStatus.DEAD and peer.is_live:
+            fx.log(LogLevel.INFO, f"link {link} to {peer.name} is up again")
+        links[link] = LinkState(status=LinkStatus.UP, last_heard_ms=now_ms)
     return links
 
 

@@ -104,7 +104,14 @@ class Bridge(Protocol):
     def timer(self, *, now_ms: int) -> object: ...
 
     def received(
-        self, *, now_ms: int, source: str, link: str, generation: int, seq: int, message: object
+        self,
+        *,
+        now_ms: int,
+        source: str,
+        links: tuple[str, ...],  # the links its copies came on at this instant, first first
+        generation: int,
+        seq: int,
+        message: object,
     ) -> object: ...
 
     def resource_result(

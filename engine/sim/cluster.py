@@ -47,7 +47,7 @@ class PacketArrival:
     source: str
     source_generation: int
     seq: int
-    link: str
+    links: tuple[str, ...]  # the links of the copies arriving together (see `_send`)
     message: object
     is_first_copy_only: bool
 
@@ -304,24 +304,43 @@ class SimulatedCluster:
         destinations = send.destinations
         if destinations is None:
             destinations = tuple(peer for peer in self.world.nodes if peer != source)
-        generation = self.world.power[source].generation
         node = self.nodes[source]
         seq = node.next_seq
         node.next_seq += 1
         for destination in destinations:
+            # Copies on several links that arrive at the same instant arrive as one, so the
+            # engine hears them in one step (a heartbeat per link would double the steps).
+            arriving: dict[int, list[str]] = {}
             for link in self.network.link_names:
                 directed = DirectedLink(source=source, destination=destination, link=link)
                 for delay_ms in self.network.transmit(directed):
-                    arrival = PacketArrival(
-                        destination=destination,
-                        source=source,
-                        source_generation=generation,
-                        seq=seq,
-                        link=link,
-                        message=send.message,
-                        is_first_copy_only=send.is_first_copy_only,
-                    )
-                    self.queue.schedule_after(delay_ms, arrival)
+                    links = arriving.setdefault(delay_ms, [])
+                    if link in links:  # a duplicate on the same link comes on its own
+                        self._schedule_arrival(delay_ms, destination, source, seq, (link,), send)
+                    else:
+                        links.append(link)
+            for delay_ms, links in arriving.items():
+                self._schedule_arrival(delay_ms, destination, source, seq, tuple(links), send)
+
+    def _schedule_arrival(
+        self,
+        delay_ms: int,
+        destination: str,
+        source: str,
+        seq: int,
+        links: tuple[str, ...],
+        send: Send,
+    ) -> None:
+        arrival = PacketArrival(
+            destination=destination,
+            source=source,
+            source_generation=self.world.power[source].generation,
+            seq=seq,
+            links=links,
+            message=send.message,
+            is_first_copy_only=send.is_first_copy_only,
+        )
+        self.queue.schedule_after(delay_ms, arrival)
 
     def _deliver(self, arrival: PacketArrival) -> None:
         node = self.nodes[arrival.destination]
@@ -339,7 +358,7 @@ class SimulatedCluster:
         event = self.bridge.received(
             now_ms=self.now_ms,
             source=arrival.source,
-            link=arrival.link,
+            links=arrival.links,
             generation=arrival.source_generation,
             seq=arrival.seq,
             message=arrival.message,

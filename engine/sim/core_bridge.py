@@ -74,17 +74,25 @@ class CoreBridge:
         return events.TimeAdvanced(now_ms=now_ms)
 
     def received(
-        self, *, now_ms: int, source: str, link: str, generation: int, seq: int, message: object
+        self,
+        *,
+        now_ms: int,
+        source: str,
+        links: tuple[str, ...],
+        generation: int,
+        seq: int,
+        message: object,
     ) -> events.Event:
         match message:
             case StatusPayload():
                 return events.HeartbeatReceived(
                     now_ms=now_ms,
                     from_node=source,
-                    link=link,
+                    link=links[0],
                     generation=generation,
                     seq=seq,
                     status=message,
+                    also_links=links[1:],
                 )
             case (int() as message_id, ControlMessage() as control):
                 return events.ControlMessageReceived(

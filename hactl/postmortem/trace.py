@@ -339,11 +339,12 @@ def _is_kept(command: Command) -> bool:
 
 def _add_heartbeat(trace: NodeTrace, generation: int, event: HeartbeatReceived,
                    record: Record) -> None:
-    key = (generation, event.from_node, event.link)
-    series = trace.heartbeats.get(key)
-    if series is None:
-        series = trace.heartbeats[key] = HeartbeatSeries()
-    series.append(event.now_ms, record.wall_ns // 1_000_000, record.seq, event.generation)
+    for link in (event.link, *event.also_links):
+        key = (generation, event.from_node, link)
+        series = trace.heartbeats.get(key)
+        if series is None:
+            series = trace.heartbeats[key] = HeartbeatSeries()
+        series.append(event.now_ms, record.wall_ns // 1_000_000, record.seq, event.generation)
     version = (event.from_node, event.generation, event.status.status_version)
     if version not in trace.status_received:
         trace.status_received[version] = (record.seq, record.wall_ns // 1_000_000)

@@ -233,6 +233,7 @@ class Node:
         status: StatusPayload,
         *,
         link: str = "bcast eth0",
+        also_links: tuple[str, ...] = (),
         generation: int = 1,
         now_ms: int | None = None,
     ) -> tuple[Command, ...]:
@@ -245,6 +246,7 @@ class Node:
                 generation=generation,
                 seq=self.seq,
                 status=status,
+                also_links=also_links,
             )
         )
 

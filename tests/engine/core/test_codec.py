@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 import msgpack
 import pytest
@@ -213,3 +214,19 @@ def test_malformed_records_raise_a_clear_error(kind: int, payload: list[object])
 def test_garbage_status_bodies_never_crash_the_decoder(body: object) -> None:
     with contextlib.suppress(MalformedMessageError):
         decode_status(body)
+
+
+def test_a_heartbeat_record_from_before_also_links_still_decodes() -> None:
+    event = HeartbeatReceived(
+        now_ms=5,
+        from_node="beta",
+        link="bcast eth0",
+        generation=1,
+        seq=2,
+        status=StatusPayload(phase=NodePhase.ACTIVE, status_version=1),
+        also_links=("bcast eth1",),
+    )
+    kind, payload = encode_event(event)
+    older = payload[:-1]  # a record written before the field existed
+    assert decode_event(kind, older) == replace(event, also_links=())
+    assert "on bcast eth0, bcast eth1 " in summarize_event(kind, payload)

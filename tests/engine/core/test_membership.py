@@ -140,6 +140,32 @@ def test_a_silent_link_is_a_dead_link_not_a_dead_node() -> None:
     assert node.state.peers["beta"].links["bcast eth1"].status is LinkStatus.UP
 
 
+def test_copies_heard_together_on_two_links_count_for_both() -> None:
+    """One event naming both links (as the simulator sends) equals one event per link."""
+    apart, together = Node(), Node()
+    for node in (apart, together):
+        node.start(make_config())
+    apart.hear("beta", payload(), link="bcast eth0")
+    apart.hear("beta", payload(), link="bcast eth1")
+    together.hear("beta", payload(), link="bcast eth0", also_links=("bcast eth1",))
+    for second in range(1, 16):
+        for node in (apart, together):
+            node.advance_to(second * KEEPALIVE_MS)
+        if second < 3:  # then eth1 falls silent
+            apart.hear("beta", payload(), link="bcast eth0")
+            apart.hear("beta", payload(), link="bcast eth1")
+            together.hear("beta", payload(), link="bcast eth0", also_links=("bcast eth1",))
+        else:
+            for node in (apart, together):
+                node.hear("beta", payload(), link="bcast eth0")
+        assert apart.state.peers["beta"].links == together.state.peers["beta"].links
+    assert together.state.peers["beta"].links["bcast eth1"].status is LinkStatus.DEAD
+    commands = together.hear("beta", payload(), link="bcast eth0", also_links=("bcast eth1",))
+    assert together.state.peers["beta"].links["bcast eth1"].status is LinkStatus.UP
+    assert any("link bcast eth1 to beta is up again" in c.message for c in commands
+               if isinstance(c, LogMessage))  # fmt: skip
+
+
 def test_a_higher_generation_means_the_peer_restarted() -> None:
     node = booted_pair()
     commands = node.hear("beta", payload(version=1), generation=2)
