@@ -3,8 +3,8 @@
 Placement alone is not enough for safety: two nodes whose views differ for a moment (a
 status lost or late, a ping count in flux) may each believe it is the holder of a group
 nobody holds. So a node about to start group G first claims it: G turns CLAIMING (reported
-as starting, so it counts as occupied) and an ACQUIRE naming G goes to every live peer. A peer
-answers with an ACK that lists G as refused when it occupies G itself (or is claiming it
+as starting, so it counts as occupied) and an ACQUIRE naming G goes to every live peer. A
+peer answers with an ACK that lists G as refused when it occupies G itself (or is claiming it
 and wins the tie-break: the keeper rule of placement.py); otherwise it records the claim
 (as if the claimant's status said "starting G") and ACKs. When every live peer has ACKed
 without refusing (or died meanwhile), the claimant starts G; a refusal withdraws the claim.

@@ -1,8 +1,7 @@
 """How links are named, so that the daemon, the simulator and the engine agree.
 
 The engine learns links from the `link` (and `also_links`) of each HeartbeatReceived; it
-needs no list. The
-shell names each medium with `link_name` when it reports a packet.
+needs no list. The shell names each medium with `link_name` when it reports a packet.
 """
 
 from __future__ import annotations

@@ -305,7 +305,7 @@ class SimulatedCluster:
         if destinations is None:
             destinations = tuple(peer for peer in self.world.nodes if peer != source)
         node = self.nodes[source]
-        seq = node.next_seq
+        sender = (source, self.world.power[source].generation, node.next_seq)
         node.next_seq += 1
         for destination in destinations:
             # Copies on several links that arrive at the same instant arrive as one, so the
@@ -316,25 +316,25 @@ class SimulatedCluster:
                 for delay_ms in self.network.transmit(directed):
                     links = arriving.setdefault(delay_ms, [])
                     if link in links:  # a duplicate on the same link comes on its own
-                        self._schedule_arrival(delay_ms, destination, source, seq, (link,), send)
+                        self._schedule_arrival(delay_ms, destination, sender, (link,), send)
                     else:
                         links.append(link)
             for delay_ms, links in arriving.items():
-                self._schedule_arrival(delay_ms, destination, source, seq, tuple(links), send)
+                self._schedule_arrival(delay_ms, destination, sender, tuple(links), send)
 
     def _schedule_arrival(
         self,
         delay_ms: int,
         destination: str,
-        source: str,
-        seq: int,
+        sender: tuple[str, int, int],  # source, its generation, the packet's seq
         links: tuple[str, ...],
         send: Send,
     ) -> None:
+        source, generation, seq = sender
         arrival = PacketArrival(
             destination=destination,
             source=source,
-            source_generation=self.world.power[source].generation,
+            source_generation=generation,
             seq=seq,
             links=links,
             message=send.message,

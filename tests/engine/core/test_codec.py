@@ -174,21 +174,23 @@ def test_the_config_round_trips_with_secrets_and_tagged_unions() -> None:
     assert decode_config(msgpack.unpackb(msgpack.packb(encode_config(config)))) == config
 
 
+HEARTBEAT = HeartbeatReceived(
+    now_ms=123_456_789,
+    from_node="beta",
+    link="bcast eth0",
+    generation=17,
+    seq=123_456,
+    status=StatusPayload(
+        phase=NodePhase.ACTIVE,
+        status_version=12,
+        running_groups=("IPaddr::198.18.0.50",),
+        live_members=("alpha", "beta"),
+    ),
+)
+
+
 def test_a_heartbeat_record_stays_small() -> None:
-    event = HeartbeatReceived(
-        now_ms=123_456_789,
-        from_node="beta",
-        link="bcast eth0",
-        generation=17,
-        seq=123_456,
-        status=StatusPayload(
-            phase=NodePhase.ACTIVE,
-            status_version=12,
-            running_groups=("IPaddr::198.18.0.50",),
-            live_members=("alpha", "beta"),
-        ),
-    )
-    assert len(msgpack.packb(encode_event(event)[1])) < 100
+    assert len(msgpack.packb(encode_event(HEARTBEAT)[1])) < 100
 
 
 @pytest.mark.parametrize(
@@ -217,15 +219,7 @@ def test_garbage_status_bodies_never_crash_the_decoder(body: object) -> None:
 
 
 def test_a_heartbeat_record_from_before_also_links_still_decodes() -> None:
-    event = HeartbeatReceived(
-        now_ms=5,
-        from_node="beta",
-        link="bcast eth0",
-        generation=1,
-        seq=2,
-        status=StatusPayload(phase=NodePhase.ACTIVE, status_version=1),
-        also_links=("bcast eth1",),
-    )
+    event = replace(HEARTBEAT, also_links=("bcast eth1",))
     kind, payload = encode_event(event)
     older = payload[:-1]  # a record written before the field existed
     assert decode_event(kind, older) == replace(event, also_links=())

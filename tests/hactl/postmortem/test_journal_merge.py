@@ -165,3 +165,21 @@ def test_a_rewritten_journal_is_caught_and_the_signature_proves_it(tmp_path: Pat
     assert finding.how == "rewritten" and finding.journal_head not in (None, finding.sealed_head)
     assert finding.is_signature_valid is True  # alpha's own key signed the other history
     assert f"alpha's record {finding.sealed_seq} now has head" in finding.describe()
+
+
+def test_a_heartbeat_heard_on_both_links_at_once_counts_on_each(tmp_path: Path) -> None:
+    """The simulator journals copies arriving together as one record (`also_links`)."""
+    simulate(tmp_path, script=[], end_ms=10_000)
+    (journal,) = load_journals([tmp_path / "node1"])
+    together = 0
+    for record in journal.records:
+        if record.kind == EVENT_KINDS[HeartbeatReceived]:
+            event = decode_event(record.kind, record.payload)  # type: ignore[arg-type]
+            assert isinstance(event, HeartbeatReceived)
+            together += bool(event.also_links)
+    assert together > 0
+    trace = trace_node(journal)
+    (generation,) = {run for run, name, _ in trace.heartbeats if name == "node2"}
+    series = trace.series_for(generation, "node2")
+    assert sorted(series) == ["bcast eth0", "bcast eth1"]
+    assert len(series["bcast eth0"]) == len(series["bcast eth1"]) > 5
