@@ -2,8 +2,9 @@
 
 Start-up refuses early and clearly (exit 1) when the configuration is wrong, a medium
 cannot be opened or the journal is damaged, before any packet goes out. Then a single
-root nursery holds everything: the transport's receive loops, the control socket, the
-signal watcher, the systemd watchdog, agent and fence tasks, and the shell's loop; when
+root nursery holds everything: the transport (its sockets, its delayed sends), the control
+socket, the signal watcher, the systemd watchdog, agent and fence tasks, and the shell's
+loop, which reads the sockets itself (hactl/daemon/input_wait.py); when
 the shell's loop ends (shutdown complete) the nursery is cancelled and the process exits.
 ha.cf's `watchdog DEVICE` is opened before the loop starts, fed by the loop, and disarmed
 only after a clean shutdown (hactl/daemon/watchdog.py).
@@ -11,6 +12,7 @@ only after a clean shutdown (hactl/daemon/watchdog.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -30,6 +32,7 @@ from hactl.daemon.control.server import open_control_socket, serve_control
 from hactl.daemon.executor import Executor
 from hactl.daemon.generation import GenerationFileError, advance_generation
 from hactl.daemon.index_keeper import keep_index_warm
+from hactl.daemon.input_wait import InputWait
 from hactl.daemon.logging_setup import add_configured_destinations, setup_logging
 from hactl.daemon.notify import keep_watchdog_fed, notify, watchdog_interval_s
 from hactl.daemon.options import DaemonOptions
@@ -37,7 +40,7 @@ from hactl.daemon.prior import belief_from_journal
 from hactl.daemon.realtime import enter_realtime
 from hactl.daemon.reloading import ConfigLoader, ReloadError
 from hactl.daemon.seals import PeerSealKeeper
-from hactl.daemon.shell import INPUT_QUEUE_SIZE, Input, NodeStopped, Shell, SignalInput
+from hactl.daemon.shell import NodeStopped, Posted, Shell, SignalInput
 from hactl.daemon.transport.faults import (
     FAULTS_ENVIRONMENT_VARIABLE,
     FaultInjector,
@@ -154,7 +157,6 @@ async def _serve(
     belief: tuple[tuple[str, ...], tuple[str, ...]],
 ) -> None:
     config, options = prepared.config, prepared.options
-    send_input, receive_input = trio.open_memory_channel[Input](INPUT_QUEUE_SIZE)
     async with trio.open_nursery() as nursery:
         receiver = Receiver(local_node=config.local_node, nodes=config.nodes,
                             udpport=config.udpport, auth=config.auth)  # fmt: skip
@@ -162,45 +164,47 @@ async def _serve(
             local_node=config.local_node, udpport=config.udpport, generation=generation,
             auth=config.auth, plans=prepared.plans, receiver=receiver, faults=prepared.faults,
         )  # fmt: skip
-        await nursery.start(transport.run, send_input)
-        executor = Executor(
-            config=config,
-            context=agent_context(config, options, nursery),
-            device_settings=DeviceSettings(local_node=config.local_node,
-                                           run_directory=options.run_dir,
-                                           is_production=options.is_production),
-            post=send_input.send,
-        )  # fmt: skip
-        shell = Shell(
-            config=config, generation=generation, journal=journal, transport=transport,
-            executor=executor, nursery=nursery, state=initial_state(),
-            loader=ConfigLoader(config_dir=options.config_dir, node=options.node),
-            seals=PeerSealKeeper(journal=journal), inputs=send_input,
-            prior_believed_groups=belief[0], prior_incidents=belief[1],
-        )  # fmt: skip
-        shell.watchdog = open_watchdog(config, journal, is_production=options.is_production)
-        listener = await open_control_socket(options.run_dir)
-        await nursery.start(serve_control, listener, shell.handle_control)
-        nursery.start_soon(_watch_signals, send_input)
-        nursery.start_soon(keep_index_warm, options.journal_dir)  # postmortem, in the background
-        block_s = os.environ.get(BLOCK_LOOP_VARIABLE)
-        if block_s:
-            nursery.start_soon(_block_loop_on_sigusr1, float(block_s))
-        interval_s = watchdog_interval_s()
-        if interval_s is not None:
-            # The loop wakes at least every keepalive; silent for three, it is hung.
-            hung_ms = 3 * config.timings.keepalive.value_ms
-            nursery.start_soon(keep_watchdog_fed, interval_s,
-                               lambda: time.monotonic_ns() // 1_000_000 - shell.loop_seen_ms
-                               <= hung_ms)  # fmt: skip
-        freeze_start_up_objects()  # no 30 ms full collection of them in a takeover
-        notify("READY=1")
-        await shell.run(receive_input)
-        if shell.watchdog is not None:  # a clean shutdown: the node must not be reset
-            shell.watchdog.disarm()
-            _journal_watchdog(journal, "disarmed", shell.watchdog.path, "")
-            journal.commit()
-        notify("STOPPING=1")
+        await nursery.start(transport.run)
+        with contextlib.closing(InputWait[Posted](transport)) as inputs:
+            inputs.watch_links()
+            executor = Executor(
+                config=config,
+                context=agent_context(config, options, nursery),
+                device_settings=DeviceSettings(local_node=config.local_node,
+                                               run_directory=options.run_dir,
+                                               is_production=options.is_production),
+                post=inputs.send,
+            )  # fmt: skip
+            shell = Shell(
+                config=config, generation=generation, journal=journal, transport=transport,
+                executor=executor, nursery=nursery, state=initial_state(),
+                loader=ConfigLoader(config_dir=options.config_dir, node=options.node),
+                seals=PeerSealKeeper(journal=journal), inputs=inputs,
+                prior_believed_groups=belief[0], prior_incidents=belief[1],
+            )  # fmt: skip
+            shell.watchdog = open_watchdog(config, journal, is_production=options.is_production)
+            listener = await open_control_socket(options.run_dir)
+            await nursery.start(serve_control, listener, shell.handle_control)
+            nursery.start_soon(_watch_signals, inputs)
+            nursery.start_soon(keep_index_warm, options.journal_dir)  # for postmortem
+            block_s = os.environ.get(BLOCK_LOOP_VARIABLE)
+            if block_s:
+                nursery.start_soon(_block_loop_on_sigusr1, float(block_s))
+            interval_s = watchdog_interval_s()
+            if interval_s is not None:
+                # The loop wakes at least every keepalive; silent for three, it is hung.
+                hung_ms = 3 * config.timings.keepalive.value_ms
+                nursery.start_soon(keep_watchdog_fed, interval_s,
+                                   lambda: time.monotonic_ns() // 1_000_000 - shell.loop_seen_ms
+                                   <= hung_ms)  # fmt: skip
+            freeze_start_up_objects()  # no 30 ms full collection of them in a takeover
+            notify("READY=1")
+            await shell.run()
+            if shell.watchdog is not None:  # a clean shutdown: the node must not be reset
+                shell.watchdog.disarm()
+                _journal_watchdog(journal, "disarmed", shell.watchdog.path, "")
+                journal.commit()
+            notify("STOPPING=1")
         nursery.cancel_scope.cancel()
 
 
@@ -241,7 +245,7 @@ def agent_context(
     )  # fmt: skip
 
 
-async def _watch_signals(inputs: trio.MemorySendChannel[Input]) -> None:
+async def _watch_signals(inputs: InputWait[Posted]) -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async for number in signals:
             await inputs.send(SignalInput(signal.Signals(number).name))

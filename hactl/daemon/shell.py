@@ -16,7 +16,8 @@ is one chain. So a heartbeat is never sent, a resource never started, a node nev
 before the record that authorizes it is on disk; a quiet cluster costs one fsync a second
 whatever its keepalive; and a crash loses at most the last second of routine heartbeats.
 
-The loop sleeps until the engine's `next_deadline` or the next input. Everything slow runs
+The loop sleeps until the engine's `next_deadline` or the next input, in one epoll
+(hactl/daemon/input_wait.py), and reads the links' sockets itself. Everything slow runs
 in tasks of the one root nursery (agents, fencing, pings) or in worker threads (commit,
 config reads), so a slow disk or agent never delays a heartbeat decision. A failed commit
 stops the node: after a failed fsync the kernel may have dropped the pages, and retrying
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -70,6 +70,7 @@ from hactl.daemon import records
 from hactl.daemon.control.protocol import Caller, ControlRequest
 from hactl.daemon.control.server import ControlHandlerError
 from hactl.daemon.executor import Executor
+from hactl.daemon.input_wait import InputWait
 from hactl.daemon.reloading import ConfigLoader, ReloadError
 from hactl.daemon.seals import PeerSealKeeper
 from hactl.daemon.steady import IncomingStatus, SealBytes
@@ -92,7 +93,6 @@ from journal import Journal, JournalError
 # of this node can lose (routine heartbeat detail only) and how stale the journal seal
 # that heartbeats carry to peers may be.
 ROUTINE_COMMIT_S = 1.0
-INPUT_QUEUE_SIZE = 4096
 SELF_FENCE_EXIT_CODE = 70
 
 logger = logging.getLogger("hactl.daemon")
@@ -122,7 +122,8 @@ class SignalInput:
     signal_name: str  # "SIGTERM", "SIGINT", "SIGHUP"
 
 
-Input = Arrival | Event | AdminTicket | SignalInput
+Posted = Event | AdminTicket | SignalInput  # what other tasks hand the loop
+Input = Arrival | Posted
 
 
 def monotonic_ms() -> int:
@@ -154,7 +155,7 @@ class Shell:
     nursery: trio.Nursery
     state: NodeState
     seals: PeerSealKeeper
-    inputs: trio.MemorySendChannel[Input]
+    inputs: InputWait[Posted]
     security: SecurityReporter = field(default_factory=SecurityReporter)
     is_done: bool = False
     commit_wanted: trio.Event = field(default_factory=trio.Event)
@@ -172,7 +173,7 @@ class Shell:
 
     # ---- the loop ----------------------------------------------------------------------
 
-    async def run(self, inputs: trio.MemoryReceiveChannel[Input]) -> None:
+    async def run(self) -> None:
         """Start the engine, then handle inputs until it says the shutdown is complete."""
         self.nursery.start_soon(self._routine_commit_loop)
         await self.feed(NodeStarted(
@@ -184,18 +185,16 @@ class Shell:
             self.loop_seen_ms = monotonic_ms()
             if self.watchdog is not None:
                 self.watchdog.feed(self.loop_seen_ms)
-            item = await self._next_input(inputs)
-            await self._handle(item)
+            await self._handle_all(await self.inputs.wait(next_deadline(self.state)))
             if self.security.pending_counts:
                 for report in self.security.flush(monotonic_ms()):
                     self._journal_refusals(report.reason, report.count, report.example)
 
-    async def _next_input(self, inputs: trio.MemoryReceiveChannel[Input]) -> Input:
-        deadline_ms = next_deadline(self.state)
-        wait_s = math.inf if deadline_ms is None else (deadline_ms - monotonic_ms()) / 1000
-        with trio.CancelScope(deadline=trio.current_time() + max(wait_s, 0)):
-            return await inputs.receive()
-        return TimeAdvanced(now_ms=max(monotonic_ms(), deadline_ms or 0))
+    async def _handle_all(self, items: list[TimeAdvanced | Input]) -> None:
+        for item in items:
+            if self.is_done:  # what came with the shutdown's last step is not for us
+                return
+            await self._handle(item)
 
     async def _handle(self, item: Input) -> None:
         match item:

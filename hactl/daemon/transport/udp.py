@@ -1,11 +1,11 @@
 """The trio side of the transport: send one envelope on every link, receive on all.
 
 One sequence counter per daemon run: the same (generation, seq) goes out on every link,
-so the receiver can drop the copies after noting each link alive. Receive loops hand
-every reception that matters (delivered, link copy, refusal) to the shell through a memory
-channel; an ignored one (our own broadcast echoed back, another node's unicast) stops
-here, since waking the shell for it would cost a loop turn per heartbeat sent. They never
-raise on bad input (the pure `Receiver` cannot), and a send that fails because
+so the receiver can drop the copies after noting each link alive. The node's loop reads
+the sockets itself when its epoll says they are readable (hactl/daemon/input_wait.py):
+`take_datagrams` returns every reception that matters (delivered, link copy, refusal);
+an ignored one (our own broadcast echoed back, another node's unicast) stops here. It
+never raises on bad input (the pure `Receiver` cannot), and a send that fails because
 a link is down is counted per link, never fatal: a dead link is exactly what redundant
 media are for.
 """
@@ -58,25 +58,17 @@ class UdpTransport:
     sent_packet_count: int = 0
     _links: list[_Link] = field(default_factory=list)
     _nursery: trio.Nursery | None = None
-    _arrivals: trio.MemorySendChannel[Arrival] | None = None
 
-    async def run(
-        self,
-        arrivals: trio.MemorySendChannel[Arrival],
-        *,
-        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
-        """Open every link, then receive until cancelled."""
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Open every link, then keep them (and any delayed sends) until cancelled."""
         try:
             for plan in self.plans:
                 sock = open_link_socket(plan)
                 self._links.append(_Link(plan, sock, destinations(plan)))
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self._arrivals = arrivals
-                for link in self._links:
-                    nursery.start_soon(self._receive_loop, link)
                 task_status.started()
+                await trio.sleep_forever()
         finally:
             for link in self._links:
                 link.sock.close()
@@ -141,41 +133,39 @@ class UdpTransport:
         name = link.plan.link
         self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
-    async def _receive_loop(self, link: _Link) -> None:
-        """One datagram per readable wait (each wait is a checkpoint, so a flood yields)."""
-        while True:
-            await trio.lowlevel.wait_readable(link.sock)
-            await self._take_datagram(link)
+    def link_sockets(self) -> tuple[socket.socket, ...]:
+        """Each link's socket, in `plans` order, for the loop's epoll to watch."""
+        return tuple(link.sock for link in self._links)
 
-    async def _take_datagram(self, link: _Link) -> None:
-        """Read one queued datagram, if any, and hand it to the shell unless it is ignored."""
-        try:
-            packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
-        except BlockingIOError:
-            return
-        except OSError:
-            # e.g. ICMP errors reported on the socket while a link is down: not a packet
-            await trio.sleep(0.01)
-            return
-        if packet == link.last_sent_packet:
-            return  # our own broadcast, echoed: the receiver would ignore it too
-        reception = self.receiver.receive(packet, link.plan.link)
-        if isinstance(reception, Ignored):
-            return
-        arrival = Arrival(reception=reception, monotonic_ns=time.monotonic_ns())
-        assert self._arrivals is not None, "a datagram before run() started"
-        try:
-            self._arrivals.send_nowait(arrival)  # the usual case: no extra scheduler round
-        except trio.WouldBlock:
-            await self._arrivals.send(arrival)
+    def take_datagrams(self, link_index: int, limit: int) -> list[Arrival]:
+        """Read up to `limit` queued datagrams from one link; those that matter, stamped.
+
+        Never raises on what arrives: the pure `Receiver` judges the bytes, and a socket
+        error (an ICMP error reported while a link is down) is not a packet.
+        """
+        link = self._links[link_index]
+        arrivals: list[Arrival] = []
+        for _ in range(limit):
+            try:
+                packet, _ = link.sock.recvfrom(MAX_PACKET_BYTES + 1)
+            except BlockingIOError:
+                break
+            except OSError:
+                continue  # the error is reported once, then the queue goes on
+            if packet == link.last_sent_packet:
+                continue  # our own broadcast, echoed: the receiver would ignore it too
+            reception = self.receiver.receive(packet, link.plan.link)
+            if not isinstance(reception, Ignored):
+                arrivals.append(Arrival(reception=reception, monotonic_ns=time.monotonic_ns()))
+        return arrivals
 
 
 def _discard_echo(link: _Link, packet: bytes) -> None:
     """Take our broadcast's loopback copy off the socket, if it is the next datagram.
 
-    The kernel loops a broadcast back at once, so reading it here spares the receive loop a
-    wake-up for it. Only peeked at first: anything else queued stays for the receive loop
-    (the sender must never wait on the shell's input channel: the shell is its reader).
+    The kernel loops a broadcast back at once, so reading it here spares the loop a wake-up
+    for it. Only peeked at first: anything else queued stays, for the loop to read in
+    order (`take_datagrams`).
     """
     try:
         queued = link.sock.recv(len(packet) + 1, socket.MSG_PEEK)

@@ -42,7 +42,7 @@ def test_the_echo_is_discarded(link: _Link) -> None:
     assert queued(link) == []
 
 
-def test_a_peer_packet_queued_first_stays_for_the_receive_loop(link: _Link) -> None:
+def test_a_peer_packet_queued_first_stays_queued_for_the_loop(link: _Link) -> None:
     deliver(link, b"the peer's heartbeat")
     deliver(link, b"our heartbeat")
     _discard_echo(link, b"our heartbeat")

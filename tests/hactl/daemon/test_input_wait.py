@@ -1,0 +1,204 @@
+"""The loop's one waiting point: its deadline (a timerfd), posted inputs and link sockets.
+
+The sockets are a real `UdpTransport` on the loopback interface, receiving real signed
+datagrams, as test_echo.py's are; binding to a device needs root.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+
+import pytest
+import trio
+
+from engine.config.model import AuthConfig, AuthKey, AuthMethod
+from engine.core.events import TimeAdvanced
+from hactl.daemon.input_wait import DATAGRAMS_PER_WAKE, InputWait
+from hactl.daemon.timer_fd import TimerFd
+from hactl.daemon.transport.envelope import Envelope, encode_envelope
+from hactl.daemon.transport.media import LinkPlan
+from hactl.daemon.transport.receiver import Delivered, Receiver
+from hactl.daemon.transport.udp import Arrival, UdpTransport
+
+KEY = AuthKey(index=1, method=AuthMethod.SHA256, secret=b"cluster secret")
+AUTH = AuthConfig(active_index=1, keys=(KEY,))
+
+
+def monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+# ---- the timerfd ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def timer() -> Iterator[tuple[TimerFd, select.epoll]]:
+    timer = TimerFd()
+    poller = select.epoll()
+    poller.register(timer.fd, select.EPOLLIN)
+    yield timer, poller
+    poller.close()
+    timer.close()
+
+
+def test_the_timer_fires_at_its_instant_not_before(timer: tuple[TimerFd, select.epoll]) -> None:
+    timerfd, poller = timer
+    instant_ns = time.monotonic_ns() + 30_000_000
+    timerfd.arm_at_ns(instant_ns)
+    assert poller.poll(5) != []
+    assert time.monotonic_ns() >= instant_ns
+
+
+def test_a_past_instant_fires_at_once_and_rearming_makes_it_quiet(
+    timer: tuple[TimerFd, select.epoll],
+) -> None:
+    timerfd, poller = timer
+    timerfd.arm_at_ns(time.monotonic_ns() - 1_000_000)
+    assert poller.poll(5) != []
+    timerfd.note_fired()
+    timerfd.arm_at_ns(time.monotonic_ns() + 60_000_000_000)
+    assert poller.poll(0) == []  # settime reset the expiry: no read needed
+
+
+def test_disarmed_after_firing_it_stays_quiet(timer: tuple[TimerFd, select.epoll]) -> None:
+    timerfd, poller = timer
+    timerfd.arm_at_ns(1)  # long past
+    assert poller.poll(5) != []
+    timerfd.note_fired()
+    timerfd.arm_at_ns(None)
+    assert poller.poll(0.05) == []
+
+
+def test_arming_the_same_instant_twice_keeps_one_expiry(
+    timer: tuple[TimerFd, select.epoll],
+) -> None:
+    timerfd, poller = timer
+    instant_ns = time.monotonic_ns() + 20_000_000
+    timerfd.arm_at_ns(instant_ns)
+    timerfd.arm_at_ns(instant_ns)
+    assert timerfd.armed_at_ns == instant_ns
+    assert poller.poll(5) != []
+
+
+# ---- the wait --------------------------------------------------------------------------
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def wait_on_lo() -> AsyncIterator[tuple[InputWait[str], int]]:
+    port = free_udp_port()
+    plan = LinkPlan(link="ucast lo", interface="lo", port=port, is_broadcast=False,
+                    unicast_peers=("127.0.0.1",), multicast_groups=())  # fmt: skip
+    receiver = Receiver(local_node="backup", nodes=("master", "backup"), udpport=694,
+                        auth=AUTH)  # fmt: skip
+    transport = UdpTransport(local_node="backup", udpport=694, generation=1, auth=AUTH,
+                             plans=(plan,), receiver=receiver)  # fmt: skip
+    async with trio.open_nursery() as nursery:
+        await nursery.start(transport.run)
+        wait = InputWait[str](transport)
+        wait.watch_links()
+        yield wait, port
+        wait.close()
+        nursery.cancel_scope.cancel()
+
+
+def send_from_master(port: int, seq: int) -> None:
+    envelope = Envelope(udpport=694, sender="master", destination=None, generation=1,
+                        seq=seq, kind=1, body=None, seal=None)  # fmt: skip
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(encode_envelope(envelope, KEY), ("127.0.0.1", port))
+
+
+def seqs(items: Sequence[object]) -> list[int]:
+    found = []
+    for item in items:
+        assert isinstance(item, Arrival) and isinstance(item.reception, Delivered)
+        found.append(item.reception.envelope.seq)
+    return found
+
+
+@pytest.mark.needs_root
+async def test_a_deadline_comes_back_as_time_advanced(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, _ = wait_on_lo
+    deadline_ms = monotonic_ms() + 30
+    items = await wait.wait(deadline_ms)
+    assert len(items) == 1
+    assert isinstance(items[0], TimeAdvanced) and items[0].now_ms >= deadline_ms
+
+
+@pytest.mark.needs_root
+async def test_a_posted_input_wakes_a_wait_without_deadline(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, _ = wait_on_lo
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wait.send, "admin command")
+        assert await wait.wait(None) == ["admin command"]
+
+
+@pytest.mark.needs_root
+async def test_a_posted_input_is_taken_without_sleeping(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, _ = wait_on_lo
+    await wait.send("agent result")
+    assert await wait.wait(monotonic_ms() + 60_000) == ["agent result"]
+
+
+@pytest.mark.needs_root
+async def test_datagrams_come_in_order_and_at_most_a_batch_per_wake(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, port = wait_on_lo
+    count = DATAGRAMS_PER_WAKE + 3
+    for seq in range(1, count + 1):
+        send_from_master(port, seq)
+    first = await wait.wait(None)
+    second = await wait.wait(None)
+    assert seqs(first) == list(range(1, DATAGRAMS_PER_WAKE + 1))
+    assert seqs(second) == list(range(DATAGRAMS_PER_WAKE + 1, count + 1))
+
+
+@pytest.mark.needs_root
+async def test_a_due_deadline_comes_before_what_was_read_after_it(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, port = wait_on_lo
+    send_from_master(port, 1)
+    deadline_ms = monotonic_ms()
+    await trio.sleep(0.002)
+    await wait.send("signal")
+    items = await wait.wait(deadline_ms)
+    assert isinstance(items[0], TimeAdvanced)
+    assert seqs(items[1:2]) == [1]
+    assert isinstance(items[1], Arrival)
+    assert items[0].now_ms <= items[1].monotonic_ns // 1_000_000
+    assert items[2:] == ["signal"]
+
+
+@pytest.mark.needs_root
+async def test_a_wait_after_the_timer_fired_sleeps_again(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, port = wait_on_lo
+    assert isinstance((await wait.wait(monotonic_ms() + 10))[0], TimeAdvanced)
+    # The fired timer must not leave the epoll readable: this wait sleeps until the packet.
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_send_later, port)
+        assert seqs(await wait.wait(None)) == [7]
+
+
+async def _send_later(port: int) -> None:
+    await trio.sleep(0.05)
+    send_from_master(port, 7)
