@@ -72,6 +72,7 @@ from hactl.daemon.control.server import ControlHandlerError
 from hactl.daemon.executor import Executor
 from hactl.daemon.input_wait import InputWait
 from hactl.daemon.reloading import ConfigLoader, ReloadError
+from hactl.daemon.routine_commit import RoutineCommitter, report_in_trio
 from hactl.daemon.seals import PeerSealKeeper
 from hactl.daemon.steady import IncomingStatus, SealBytes
 from hactl.daemon.transport.receiver import Delivered, Ignored, Refused, SecurityReporter
@@ -158,7 +159,6 @@ class Shell:
     inputs: InputWait[Posted]
     security: SecurityReporter = field(default_factory=SecurityReporter)
     is_done: bool = False
-    commit_wanted: trio.Event = field(default_factory=trio.Event)
     started_ms: int = field(default_factory=monotonic_ms)
     prior_believed_groups: tuple[str, ...] = ()  # from the journal, for start-up probes
     prior_incidents: tuple[str, ...] = ()
@@ -175,7 +175,17 @@ class Shell:
 
     async def run(self) -> None:
         """Start the engine, then handle inputs until it says the shutdown is complete."""
-        self.nursery.start_soon(self._routine_commit_loop)
+        committer = RoutineCommitter(
+            self.journal, ROUTINE_COMMIT_S,
+            on_failure=report_in_trio(self.nursery, self._stop_after_failed_commit),
+        )  # fmt: skip
+        committer.start()
+        try:
+            await self._run_loop()
+        finally:
+            committer.stop()
+
+    async def _run_loop(self) -> None:
         await self.feed(NodeStarted(
             now_ms=monotonic_ms(), wall_time_ms=wall_ms(), generation=self.generation,
             config=self.config, believed_groups=self.prior_believed_groups,
@@ -218,8 +228,6 @@ class Shell:
             self.executor.announce_adopted_addresses(self.state)
         if self._is_commit_needed(event, commands):
             await self.commit()
-        else:
-            self.commit_wanted.set()
         for command in commands:
             await self._carry_out(command)
 
@@ -261,13 +269,9 @@ class Shell:
             logger.critical("journal commit failed, stopping the node: %s", error)
             raise NodeStopped(f"journal commit failed: {error}", exit_code=1) from error
 
-    async def _routine_commit_loop(self) -> None:
-        while True:
-            await self.commit_wanted.wait()
-            await trio.sleep(ROUTINE_COMMIT_S)
-            self.commit_wanted = trio.Event()
-            if self.journal.has_uncommitted_records:  # a decisional commit may have taken them
-                await self.commit()
+    async def _stop_after_failed_commit(self, error: JournalError) -> None:
+        logger.critical("journal commit failed, stopping the node: %s", error)
+        raise NodeStopped(f"journal commit failed: {error}", exit_code=1) from error
 
     # ---- inputs ------------------------------------------------------------------------
 
@@ -312,7 +316,6 @@ class Shell:
             records.PACKETS_REFUSED, [reason, count, example.link, example.sender, example.detail],
             monotonic_ns=time.monotonic_ns(), wall_ns=time.time_ns(),
         )  # fmt: skip
-        self.commit_wanted.set()
 
     async def _handle_admin(self, ticket: AdminTicket) -> None:
         request = ticket.request
