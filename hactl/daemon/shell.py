@@ -30,7 +30,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import assert_never
+from typing import NoReturn, assert_never
 
 import trio
 
@@ -266,10 +266,9 @@ class Shell:
         try:
             await trio.to_thread.run_sync(self.journal.commit)
         except JournalError as error:
-            logger.critical("journal commit failed, stopping the node: %s", error)
-            raise NodeStopped(f"journal commit failed: {error}", exit_code=1) from error
+            await self._stop_after_failed_commit(error)
 
-    async def _stop_after_failed_commit(self, error: JournalError) -> None:
+    async def _stop_after_failed_commit(self, error: JournalError) -> NoReturn:
         logger.critical("journal commit failed, stopping the node: %s", error)
         raise NodeStopped(f"journal commit failed: {error}", exit_code=1) from error
 
