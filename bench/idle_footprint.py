@@ -12,6 +12,9 @@ daemon runs without SCHED_RR and mlockall, to see what locking costs. Prints onl
 
 Needs root (namespaces); without it, prints why and exits 0.
 Usage: sudo .venv/bin/python bench/idle_footprint.py [--idle-seconds 10] [--realtime off]
+       [--windows N] [--only 1s|100ms]
+An A/B against another checkout: run it alternately with PYTHONPATH=/path/to/checkout
+(the lab's daemons inherit the environment, so they run that checkout's code).
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ def cpu_ns(pid: int) -> int:
     return total_ns
 
 
-def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) -> None:
+def measure(label: str, timings: Timings, idle_seconds: float, realtime: str,
+            windows: int = 1) -> None:  # fmt: skip
     with topology(("master", "backup")) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-bench-") as base:  # fmt: skip
         lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
@@ -89,12 +93,16 @@ def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) ->
                      timeout_s=60, what=f"{role} to see master holding the group")  # fmt: skip
         pids = {role: int((lab.run_dir(role) / "hactl.pid").read_text())
                 for role in net.node_names}  # fmt: skip
-        cpu_before_ns = {role: cpu_ns(pid) for role, pid in pids.items()}
-        started_ns = time.monotonic_ns()
-        time.sleep(idle_seconds)  # the idle window itself
-        elapsed_ns = time.monotonic_ns() - started_ns
-        cpu_percent = {role: (cpu_ns(pid) - cpu_before_ns[role]) / elapsed_ns * 100
-                       for role, pid in pids.items()}  # fmt: skip
+        window_percents: list[dict[str, float]] = []
+        window_loads: list[float] = []
+        for _ in range(windows):
+            cpu_before_ns = {role: cpu_ns(pid) for role, pid in pids.items()}
+            started_ns = time.monotonic_ns()
+            time.sleep(idle_seconds)  # the idle window itself
+            elapsed_ns = time.monotonic_ns() - started_ns
+            window_percents.append({role: (cpu_ns(pid) - cpu_before_ns[role]) / elapsed_ns * 100
+                                    for role, pid in pids.items()})  # fmt: skip
+            window_loads.append(os.getloadavg()[0])
         pid = pids["master"]
         status = status_fields(pid)
         rollup = rollup_kb(pid)
@@ -102,8 +110,12 @@ def measure(label: str, timings: Timings, idle_seconds: float, realtime: str) ->
     print(f"\n{label}, realtime {realtime}, after {idle_seconds:g} s idle (master daemon)")
     print(f"  VmRSS {status['VmRSS']}  VmLck {status['VmLck']}  VmSize {status['VmSize']}  "
           f"threads {status['Threads']}  (target RSS <= 60 MB)")
-    print("  idle CPU (% of one core, target <= 1 at keepalive 100 ms): "
-          + "  ".join(f"{role} {percent:.2f} %" for role, percent in cpu_percent.items()))
+    for window, (percents, load) in enumerate(zip(window_percents, window_loads, strict=True),
+                                              start=1):  # fmt: skip
+        print(f"  idle CPU, window {window} of {idle_seconds:g} s (% of one core, target <= 1 at "
+              "keepalive 100 ms): "
+              + "  ".join(f"{role} {percent:.2f} %" for role, percent in percents.items())
+              + f"  (load {load:.2f})")  # fmt: skip
     print(f"  smaps_rollup: Rss {rollup['Rss']} kB = anonymous {rollup['Anonymous']} kB + "
           f"file {rollup['Rss'] - rollup['Anonymous']} kB; Pss {rollup['Pss']} kB; "
           f"Locked {rollup['Locked']} kB")
@@ -115,12 +127,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--realtime", choices=("on", "off"), default="on")
+    parser.add_argument("--windows", type=int, default=1, help="idle windows in a row")
+    parser.add_argument("--only", choices=("1s", "100ms"), help="one keepalive setting")
     arguments = parser.parse_args()
     if os.geteuid() != 0:
         print("bench/idle_footprint.py needs root and network namespaces; skipped.")
         return
     for label, timings in SETTINGS:
-        measure(label, timings, arguments.idle_seconds, arguments.realtime)
+        if arguments.only is None or label == f"keepalive {arguments.only}":
+            measure(label, timings, arguments.idle_seconds, arguments.realtime,
+                    arguments.windows)  # fmt: skip
 
 
 if __name__ == "__main__":
