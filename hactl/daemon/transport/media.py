@@ -140,8 +140,20 @@ def open_link_socket(plan: LinkPlan) -> socket.socket:
     return sock
 
 
+# The loop reads its sockets itself (hactl/daemon/input_wait.py), so packets wait in the
+# kernel while it is busy (a slow commit). The default ~208 KiB holds under a second of a
+# 32-node cluster's heartbeats at keepalive 100 ms; 4 MiB holds many seconds. FORCE passes
+# net.core.rmem_max, and needs CAP_NET_ADMIN, which the daemon has as root.
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+_SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>; Python's socket module does not name it
+
+
 def _configure(sock: socket.socket, plan: LinkPlan) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES)
+    except PermissionError:  # not root: as large as rmem_max allows
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, plan.interface.encode())
     if plan.is_broadcast:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)

@@ -19,7 +19,7 @@ from engine.core.events import TimeAdvanced
 from hactl.daemon.input_wait import DATAGRAMS_PER_WAKE, InputWait
 from hactl.daemon.timer_fd import TimerFd
 from hactl.daemon.transport.envelope import Envelope, encode_envelope
-from hactl.daemon.transport.media import LinkPlan
+from hactl.daemon.transport.media import RECEIVE_BUFFER_BYTES, LinkPlan
 from hactl.daemon.transport.receiver import Delivered, Receiver
 from hactl.daemon.transport.udp import Arrival, UdpTransport
 
@@ -202,3 +202,13 @@ async def test_a_wait_after_the_timer_fired_sleeps_again(
 async def _send_later(port: int) -> None:
     await trio.sleep(0.05)
     send_from_master(port, 7)
+
+
+@pytest.mark.needs_root
+async def test_the_link_socket_can_queue_seconds_of_heartbeats(
+    wait_on_lo: tuple[InputWait[str], int],
+) -> None:
+    wait, _ = wait_on_lo
+    (sock,) = wait.transport.link_sockets()
+    # Linux reports twice what was set (its bookkeeping share); at least what we asked.
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= RECEIVE_BUFFER_BYTES
