@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from engine.core.commands import LogLevel
 from engine.core.effects import Effects
-from engine.core.evolve import evolve_node_state
+from engine.core.evolve import evolve_group_run, evolve_node_state
 from engine.core.group_digest import with_run
 from engine.core.membership import with_changed_peer
 from engine.core.messages import ControlKind, ControlMessage
@@ -49,7 +49,7 @@ def withdraw_claim(state: NodeState, name: str) -> NodeState:
     """Stop claiming `name`: no answer about it is awaited any more; other groups' are."""
     run = state.groups[name]
     assert run.phase is GroupPhase.CLAIMING
-    groups = with_run(state.groups, replace(run, phase=GroupPhase.STOPPED))
+    groups = with_run(state.groups, evolve_group_run(run, phase=GroupPhase.STOPPED))
     outgoing: list[OutgoingControl] = []
     for item in state.outgoing:
         message = item.message
@@ -121,4 +121,4 @@ def acquire_message(names: tuple[str, ...]) -> ControlMessage:
 
 def begin_claim(run: GroupRun) -> GroupRun:
     assert run.phase is GroupPhase.STOPPED and run.pending is None
-    return replace(run, phase=GroupPhase.CLAIMING)
+    return evolve_group_run(run, phase=GroupPhase.CLAIMING)

@@ -1,4 +1,4 @@
-"""Fast copy-with-changes for the two records every heartbeat rebuilds.
+"""Fast copy-with-changes for the records every heartbeat or agent result rebuilds.
 
 `dataclasses.replace` reads every field, builds a keyword dict and runs the frozen
 `__init__`; for `NodeState` (two dozen fields) that was most of a routine step. Here, as
@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from engine.core.state import NodeState, PeerState
+from engine.core.state import GroupRun, NodeState, PeerState
 
 T = TypeVar("T")
 
@@ -39,3 +39,4 @@ def evolver(cls: type[T]) -> Callable[..., T]:
 
 evolve_node_state: Callable[..., NodeState] = evolver(NodeState)
 evolve_peer_state: Callable[..., PeerState] = evolver(PeerState)
+evolve_group_run: Callable[..., GroupRun] = evolver(GroupRun)  # every action and its result

@@ -18,9 +18,9 @@ in the state it must not be changed after it is built (its digest would go stale
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from engine.core.state import GroupPhase, GroupRun
 
@@ -32,6 +32,9 @@ OCCUPYING_PHASES = HOLDING_PHASES | {
     GroupPhase.STOP_FAILED,
     GroupPhase.PROBING,
 }
+_HOLDING_LISTS = ("running", "starting")  # the payload lists of HOLDING_PHASES
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GroupDigest:
     running: tuple[str, ...]  # the payload's lists, in the mapping's order
@@ -111,38 +114,71 @@ def _derived(
     was, now = _category(previous.phase), _category(run.phase)
     derived = base
     if was != now:
-        name = run.name
-        lists = {
-            "running": base.running,
-            "starting": base.starting,
-            "stopping": base.stopping,
-            "probing": base.probing,
-        }
-        if was != "stopped":
-            lists[was] = tuple(other for other in lists[was] if other != name)
-        if now != "stopped":
-            grown = list(lists[now])
-            insort(grown, name, key=base.order.__getitem__)  # keep the mapping's order
-            lists[now] = tuple(grown)
-        holding = frozenset(lists["running"]).union(lists["starting"])
-        derived = replace(
-            base,
-            running=lists["running"],
-            starting=lists["starting"],
-            stopping=lists["stopping"],
-            probing=lists["probing"],
-            holding=holding,
-            occupied=holding.union(lists["stopping"], lists["probing"]),
-            stopped_count=base.stopped_count + (now == "stopped") - (was == "stopped"),
-        )
+        derived = _moved(base, run.name, was, now)
     was_due_ms, due_ms = group_timer_due_ms(previous), group_timer_due_ms(run)
     if was_due_ms == due_ms:
         return derived
     if was_due_ms is not None and was_due_ms == base.timer_due_ms:
-        return replace(derived, timer_due_ms=_earliest_timer_ms(runs))  # it set the minimum
+        return _with_timer(derived, _earliest_timer_ms(runs))  # it set the minimum
     if due_ms is not None and (base.timer_due_ms is None or due_ms < base.timer_due_ms):
-        return replace(derived, timer_due_ms=due_ms)
+        return _with_timer(derived, due_ms)
     return derived
+
+
+def _moved(base: GroupDigest, name: str, was: str, now: str) -> GroupDigest:
+    """`base` with group `name` moved from payload list `was` to `now` (they differ).
+
+    At boot every probe result moves one group out of a list of hundreds, so each list
+    is cut and spliced at the group's place (a name is in one list at most, once) and the
+    two sets gain or lose the one name, rather than being built again from the lists.
+    """
+    lists = {
+        "running": base.running,
+        "starting": base.starting,
+        "stopping": base.stopping,
+        "probing": base.probing,
+    }
+    if was != "stopped":
+        left = lists[was]
+        index = left.index(name)
+        lists[was] = left[:index] + left[index + 1 :]
+    if now != "stopped":
+        joined = lists[now]
+        index = bisect(joined, base.order[name], key=base.order.__getitem__)  # mapping order
+        lists[now] = (*joined[:index], name, *joined[index:])
+    holding, occupied = base.holding, base.occupied
+    was_holding, is_holding = was in _HOLDING_LISTS, now in _HOLDING_LISTS
+    if was_holding != is_holding:
+        holding = holding | {name} if is_holding else holding - {name}
+    if was == "stopped":
+        occupied = occupied | {name}
+    elif now == "stopped":
+        occupied = occupied - {name}
+    return GroupDigest(
+        running=lists["running"],
+        starting=lists["starting"],
+        stopping=lists["stopping"],
+        probing=lists["probing"],
+        holding=holding,
+        occupied=occupied,
+        stopped_count=base.stopped_count + (now == "stopped") - (was == "stopped"),
+        timer_due_ms=base.timer_due_ms,
+        order=base.order,
+    )
+
+
+def _with_timer(base: GroupDigest, timer_due_ms: int | None) -> GroupDigest:
+    return GroupDigest(
+        running=base.running,
+        starting=base.starting,
+        stopping=base.stopping,
+        probing=base.probing,
+        holding=base.holding,
+        occupied=base.occupied,
+        stopped_count=base.stopped_count,
+        timer_due_ms=timer_due_ms,
+        order=base.order,
+    )
 
 
 def _earliest_timer_ms(runs: Mapping[str, GroupRun]) -> int | None:

@@ -15,7 +15,6 @@ node-wide consequences (failed marks, alerts, self-fencing, release notices).
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
 
 from engine.config.model import ClusterConfig, MonitorPolicy, ResourceGroup
 from engine.core.commands import RunResourceAction
@@ -27,6 +26,7 @@ from engine.core.constants import (
 )
 from engine.core.effects import Effects
 from engine.core.events import ActionOutcome, ResourceAction, ResourceActionCompleted
+from engine.core.evolve import evolve_group_run
 from engine.core.state import GroupPhase, GroupRun, PendingAction, ResourceStatus
 
 
@@ -84,7 +84,7 @@ def drive(
         GroupPhase.RUNNING,
         GroupPhase.RESTARTING,
     ):
-        run = replace(
+        run = evolve_group_run(
             run,
             phase=GroupPhase.STOPPING,
             restart_from_index=None,
@@ -93,7 +93,9 @@ def drive(
     match run.phase:
         case GroupPhase.STOPPED:
             if should_hold and may_start:
-                return _start_step(replace(run, phase=GroupPhase.STARTING), config, now_ms, fx)
+                return _start_step(
+                    evolve_group_run(run, phase=GroupPhase.STARTING), config, now_ms, fx
+                )
             return run, GroupSignal.NONE
         case GroupPhase.STARTING:
             return _start_step(run, config, now_ms, fx)
@@ -126,7 +128,7 @@ def _running(run: GroupRun, config: ClusterConfig, now_ms: int) -> GroupRun:
         None if policy is None else now_ms + policy.interval_ms
         for policy in (monitor_policy(config, rid) for rid in run.resource_ids)
     )
-    return replace(run, phase=GroupPhase.RUNNING, monitor_due_ms=due)
+    return evolve_group_run(run, phase=GroupPhase.RUNNING, monitor_due_ms=due)
 
 
 def probe_step(
@@ -146,8 +148,10 @@ def probe_step(
         return _running(run, config, now_ms), GroupSignal.PROBED
     if all(status is ResourceStatus.STOPPED for status in run.resources):
         forgotten = (ResourceStatus.UNKNOWN,) * len(run.resources)
-        return replace(run, phase=GroupPhase.STOPPED, resources=forgotten), GroupSignal.PROBED
-    return replace(run, phase=GroupPhase.STARTING), GroupSignal.PROBED
+        return evolve_group_run(
+            run, phase=GroupPhase.STOPPED, resources=forgotten
+        ), GroupSignal.PROBED
+    return evolve_group_run(run, phase=GroupPhase.STARTING), GroupSignal.PROBED
 
 
 def _stop_step(run: GroupRun, now_ms: int, fx: Effects) -> tuple[GroupRun, GroupSignal]:
@@ -156,7 +160,7 @@ def _stop_step(run: GroupRun, now_ms: int, fx: Effects) -> tuple[GroupRun, Group
     for index in range(len(run.resources) - 1, -1, -1):
         if run.resources[index] in (ResourceStatus.RUNNING, ResourceStatus.FAILED):
             return _issue(run, index, ResourceAction.STOP, ACTION_TIMEOUT_MS, fx), GroupSignal.NONE
-    stopped = replace(run, phase=GroupPhase.STOPPED, stop_attempt_count=0)
+    stopped = evolve_group_run(run, phase=GroupPhase.STOPPED, stop_attempt_count=0)
     return stopped, GroupSignal.BECAME_STOPPED
 
 
@@ -169,7 +173,7 @@ def _restart_step(
     for index in range(len(run.resources) - 1, run.restart_from_index - 1, -1):
         if run.resources[index] in (ResourceStatus.RUNNING, ResourceStatus.FAILED):
             return _issue(run, index, ResourceAction.STOP, ACTION_TIMEOUT_MS, fx), GroupSignal.NONE
-    starting = replace(run, phase=GroupPhase.STARTING, restart_from_index=None)
+    starting = evolve_group_run(run, phase=GroupPhase.STARTING, restart_from_index=None)
     return _start_step(starting, config, now_ms, fx)
 
 
@@ -196,7 +200,7 @@ def _issue(
         )
     )
     pending = PendingAction(action_id=action_id, resource_index=index, action=action)
-    return replace(run, pending=pending)
+    return evolve_group_run(run, pending=pending)
 
 
 # ---- completing: apply an action's result ------------------------------------------------
@@ -207,7 +211,7 @@ def complete(
 ) -> tuple[GroupRun, GroupSignal]:
     pending = run.pending
     assert pending is not None and pending.action_id == event.action_id
-    run = replace(run, pending=None)
+    run = evolve_group_run(run, pending=None)
     index = pending.resource_index
     is_success = event.outcome is ActionOutcome.SUCCESS
     match pending.action:
@@ -240,16 +244,18 @@ def _complete_stop(
     run: GroupRun, index: int, outcome: ActionOutcome, now_ms: int
 ) -> tuple[GroupRun, GroupSignal]:
     if outcome in (ActionOutcome.SUCCESS, ActionOutcome.NOT_RUNNING):
-        run = replace(run, stop_attempt_count=0)
+        run = evolve_group_run(run, stop_attempt_count=0)
         return _set_resource(run, index, ResourceStatus.STOPPED), GroupSignal.NONE
     failures = run.stop_attempt_count + 1
     run = _set_resource(run, index, ResourceStatus.FAILED)
     if failures > STOP_RETRY_LIMIT:
-        return replace(run, phase=GroupPhase.STOP_FAILED, stop_attempt_count=failures), (
+        return evolve_group_run(run, phase=GroupPhase.STOP_FAILED, stop_attempt_count=failures), (
             GroupSignal.STOP_GAVE_UP
         )
     retry_ms = now_ms + STOP_RETRY_INTERVAL_MS
-    return replace(run, stop_attempt_count=failures, stop_retry_ms=retry_ms), GroupSignal.NONE
+    return evolve_group_run(
+        run, stop_attempt_count=failures, stop_retry_ms=retry_ms
+    ), GroupSignal.NONE
 
 
 def _complete_monitor(
@@ -261,14 +267,16 @@ def _complete_monitor(
     if is_success:
         due = list(run.monitor_due_ms)
         due[index] = now_ms + policy.interval_ms
-        return replace(run, monitor_due_ms=tuple(due)), GroupSignal.NONE
+        return evolve_group_run(run, monitor_due_ms=tuple(due)), GroupSignal.NONE
     counts = list(run.restart_counts)
     counts[index] += 1
     run = _set_resource(run, index, ResourceStatus.FAILED)
-    run = replace(run, restart_counts=tuple(counts), monitor_due_ms=(None,) * len(run.resources))
+    run = evolve_group_run(
+        run, restart_counts=tuple(counts), monitor_due_ms=(None,) * len(run.resources)
+    )
     if counts[index] > policy.max_restarts:
         return run, GroupSignal.MONITOR_EXHAUSTED
-    return replace(run, phase=GroupPhase.RESTARTING, restart_from_index=index), (
+    return evolve_group_run(run, phase=GroupPhase.RESTARTING, restart_from_index=index), (
         GroupSignal.MONITOR_FAILED
     )
 
@@ -276,14 +284,14 @@ def _complete_monitor(
 def _set_resource(run: GroupRun, index: int, status: ResourceStatus) -> GroupRun:
     resources = list(run.resources)
     resources[index] = status
-    return replace(run, resources=tuple(resources))
+    return evolve_group_run(run, resources=tuple(resources))
 
 
 def expire_group_timers(run: GroupRun, now_ms: int) -> tuple[GroupRun, bool]:
     """Clear a stop retry wait that has passed; report whether the group needs driving."""
     needs_drive = False
     if run.stop_retry_ms is not None and run.stop_retry_ms <= now_ms:
-        run = replace(run, stop_retry_ms=None)
+        run = evolve_group_run(run, stop_retry_ms=None)
         needs_drive = True
     if run.phase is GroupPhase.RUNNING and run.pending is None:
         needs_drive = needs_drive or any(

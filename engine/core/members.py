@@ -69,7 +69,7 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
     ]
     for peer in state.peers.values():
         if peer.status is PeerStatus.UP and peer.payload is not None:
-            views.append(_peer_view(peer.name, peer.payload))
+            views.append(peer_view(peer.name, peer.payload))
     return tuple(views)
 
 
@@ -79,7 +79,7 @@ def member_views(state: NodeState) -> tuple[MemberView, ...]:
 _PEER_VIEWS: IdentityMemo[StatusPayload, MemberView] = IdentityMemo()
 
 
-def _peer_view(name: str, payload: StatusPayload) -> MemberView:
+def peer_view(name: str, payload: StatusPayload) -> MemberView:
     view = _PEER_VIEWS.get(payload)
     if view is None or view.name != name:
         view = MemberView(

@@ -20,9 +20,11 @@ group only when no live member still occupies it and no dead one may (see reconc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from engine.config.model import AutoFailback, ResourceGroup
+from engine.core.identity_memo import IdentityMemo
 from engine.core.messages import NodePhase
 
 
@@ -49,18 +51,16 @@ def choose_holder(
     auto_failback: AutoFailback,
 ) -> str | None:
     """The node that should hold `group`, or None when no live member may."""
-    candidates = [
-        member
-        for member in members
-        if member.phase in _CANDIDATE_PHASES and group.name not in member.failed
-    ]
+    field = _field_of(members)
+    candidates: Sequence[MemberView]
+    names: AbstractSet[str]
+    if field.candidates is not None:  # nobody failed or declined anything: rules 1-3 done
+        candidates, names = field.candidates, field.names
+    else:
+        candidates = _candidates(group.name, field.eligible)
+        names = {member.name for member in candidates}
     if not candidates:
         return None
-    best_ping_count = max(member.ping_reachable_count for member in candidates)
-    candidates = [m for m in candidates if m.ping_reachable_count == best_ping_count]
-    willing = [member for member in candidates if group.name not in member.declined]
-    if willing:
-        candidates = willing
     if auto_failback is not AutoFailback.OFF:
         for member in candidates:
             if member.name == group.preferred_node and member.phase is NodePhase.ACTIVE:
@@ -68,7 +68,59 @@ def choose_holder(
     holders = [member.name for member in candidates if group.name in member.holding]
     if holders:
         return keeper(group, holders, node_order)
-    return first_from_preferred(group, {member.name for member in candidates}, node_order)
+    return first_from_preferred(group, names, node_order)
+
+
+def _candidates(name: str, eligible: Sequence[MemberView]) -> list[MemberView]:
+    """Rules 1 (the phase already checked), 2 and 3 for the group called `name`."""
+    candidates = [member for member in eligible if name not in member.failed]
+    if not candidates:
+        return candidates
+    best_ping_count = max(member.ping_reachable_count for member in candidates)
+    candidates = [m for m in candidates if m.ping_reachable_count == best_ping_count]
+    willing = [member for member in candidates if name not in member.declined]
+    return willing or candidates
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Field:
+    """What rules 1-3 make of one members tuple, for every group at once.
+
+    A reconcile asks `choose_holder` about every group with the same members, and most
+    of the time no member failed or declined any group: then the candidates are the same
+    for every group and are worked out once (`candidates`, `names`; else None, empty).
+    """
+
+    eligible: tuple[MemberView, ...]  # rule 1's phases
+    candidates: tuple[MemberView, ...] | None
+    names: frozenset[str]
+
+
+# Reconcile builds one members tuple and asks about each of hundreds of groups with it, so
+# the field is remembered per tuple object (engine/core/identity_memo.py).
+_FIELDS: IdentityMemo[tuple[MemberView, ...], _Field] = IdentityMemo()
+
+
+def _field_of(members: Sequence[MemberView]) -> _Field:
+    if type(members) is tuple:
+        field = _FIELDS.get(members)
+        if field is None:
+            field = _new_field(members)
+            _FIELDS.put(members, field)
+        return field
+    return _new_field(members)  # a list may change between calls: never remembered
+
+
+def _new_field(members: Sequence[MemberView]) -> _Field:
+    eligible = tuple(member for member in members if member.phase in _CANDIDATE_PHASES)
+    if any(member.failed or member.declined for member in eligible):
+        return _Field(eligible=eligible, candidates=None, names=frozenset())
+    candidates = tuple(_candidates("", eligible))  # the same for any group name
+    return _Field(
+        eligible=eligible,
+        candidates=candidates,
+        names=frozenset(member.name for member in candidates),
+    )
 
 
 def keeper(group: ResourceGroup, holders: Sequence[str], node_order: Sequence[str]) -> str:
@@ -80,7 +132,7 @@ def keeper(group: ResourceGroup, holders: Sequence[str], node_order: Sequence[st
 
 
 def first_from_preferred(
-    group: ResourceGroup, names: set[str], node_order: Sequence[str]
+    group: ResourceGroup, names: AbstractSet[str], node_order: Sequence[str]
 ) -> str | None:
     start = _order_index(group.preferred_node, node_order) % max(len(node_order), 1)
     for offset in range(len(node_order)):

@@ -16,11 +16,11 @@ from engine.core.claims import acquire_message, begin_claim, is_awaiting_answers
 from engine.core.commands import AlertKind, LogLevel, ShutdownComplete
 from engine.core.control import send_control, send_to_live_peers
 from engine.core.effects import Effects
-from engine.core.evolve import evolve_node_state
+from engine.core.evolve import evolve_group_run, evolve_node_state
 from engine.core.fencing import request_fence
 from engine.core.group_digest import HOLDING_PHASES, digest, with_run
 from engine.core.groups import GroupSignal, drive, new_group_run
-from engine.core.members import live_count, member_views
+from engine.core.members import live_count, member_views, peer_view
 from engine.core.messages import ControlKind, ControlMessage, NodePhase
 from engine.core.pings import track_ping_disparity
 from engine.core.placement import MemberView, choose_holder, is_quorate, keeper
@@ -150,7 +150,7 @@ def _claim_step(
             state = withdraw_claim(state, name)
             fx.is_dirty = True
         elif may_start and not is_awaiting_answers(state, name):
-            run = replace(run, phase=GroupPhase.STARTING)
+            run = evolve_group_run(run, phase=GroupPhase.STARTING)
             state = evolve_node_state(state, groups=with_run(state.groups, run))
         return state, state.groups[name]
     if run.phase is not GroupPhase.STOPPED or not (should_hold and may_start):
@@ -231,7 +231,9 @@ def _is_start_safe(
     blockers: list[str] = []
     for peer in state.peers.values():
         if peer.is_live:
-            if peer.payload is not None and peer.payload.occupies(name):
+            # Its view's set, remembered per payload, not `payload.occupies`: this runs
+            # for every peer and group, and searching the payload's lists is linear.
+            if peer.payload is not None and name in peer_view(peer.name, peer.payload).occupied:
                 is_safe = False  # still there: wait for its release
         elif name in peer.suspect_groups:
             if peer.status is not PeerStatus.DEAD:
