@@ -19,9 +19,10 @@ in the state it must not be changed after it is built (its digest would go stale
 from __future__ import annotations
 
 from bisect import bisect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from engine.core.evolve import evolver
 from engine.core.state import GroupPhase, GroupRun
 
 HOLDING_PHASES = frozenset(
@@ -50,6 +51,10 @@ class GroupDigest:
     @property
     def is_probing(self) -> bool:
         return bool(self.probing)
+
+
+# A derived digest changes a field or a few of the base's: copied, not rebuilt field by field.
+_evolve_digest: Callable[..., GroupDigest] = evolver(GroupDigest)
 
 
 class GroupRuns(dict[str, GroupRun]):
@@ -119,9 +124,10 @@ def _derived(
     if was_due_ms == due_ms:
         return derived
     if was_due_ms is not None and was_due_ms == base.timer_due_ms:
-        return _with_timer(derived, _earliest_timer_ms(runs))  # it set the minimum
+        # it set the minimum
+        return _evolve_digest(derived, timer_due_ms=_earliest_timer_ms(runs))
     if due_ms is not None and (base.timer_due_ms is None or due_ms < base.timer_due_ms):
-        return _with_timer(derived, due_ms)
+        return _evolve_digest(derived, timer_due_ms=due_ms)
     return derived
 
 
@@ -154,7 +160,8 @@ def _moved(base: GroupDigest, name: str, was: str, now: str) -> GroupDigest:
         occupied = occupied | {name}
     elif now == "stopped":
         occupied = occupied - {name}
-    return GroupDigest(
+    return _evolve_digest(
+        base,
         running=lists["running"],
         starting=lists["starting"],
         stopping=lists["stopping"],
@@ -162,22 +169,6 @@ def _moved(base: GroupDigest, name: str, was: str, now: str) -> GroupDigest:
         holding=holding,
         occupied=occupied,
         stopped_count=base.stopped_count + (now == "stopped") - (was == "stopped"),
-        timer_due_ms=base.timer_due_ms,
-        order=base.order,
-    )
-
-
-def _with_timer(base: GroupDigest, timer_due_ms: int | None) -> GroupDigest:
-    return GroupDigest(
-        running=base.running,
-        starting=base.starting,
-        stopping=base.stopping,
-        probing=base.probing,
-        holding=base.holding,
-        occupied=base.occupied,
-        stopped_count=base.stopped_count,
-        timer_due_ms=timer_due_ms,
-        order=base.order,
     )
 
 

@@ -1,8 +1,7 @@
 """Where the node's loop waits: its sockets, its next deadline and posted inputs, in one epoll.
 
 The loop (hactl/daemon/shell.py) used to take its inputs from a trio memory channel that
-one receive task per link fed, with the engine's next deadline as a trio timeout. At
-keepalive 100 ms that cost an idle node 1.3-1.5 % of a core on a 2-core VM: every
+one receive task per link fed, with the engine's next deadline as a trio timeout: every
 heartbeat went through two tasks, and every keepalive's timeout through trio's
 cancellation machinery. Here the loop's own task waits on one private epoll holding:
 
@@ -11,7 +10,9 @@ cancellation machinery. Here the loop's own task waits on one private epoll hold
 - an eventfd that `send` writes when another task (an agent's result, an admin command,
   a signal) posts an input while the loop sleeps.
 
-So a keepalive is one wake-up, one trio task step, and no exception. Packets wait in the
+So a keepalive is one wake-up, one trio task step, and no exception. (On the test VM that
+saved ~4 % of an idle daemon's CPU: what a keepalive costs there is mostly waking from
+idle with cold caches, BENCHMARKS.md "Idle CPU".) Packets wait in the
 kernel's socket buffer while the loop is busy (a commit, a send), where before a receive
 task took them into the channel; they are stamped when read. At most
 `DATAGRAMS_PER_WAKE` are read from one link per wake-up, so a flood on one link cannot

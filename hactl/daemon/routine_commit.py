@@ -4,9 +4,9 @@ Routine records (steady heartbeats, timer ticks, refused-packet reports) authori
 nothing, so the loop does not wait for them to reach the disk (hactl/daemon/shell.py);
 this thread commits whatever is buffered every `interval_s`. It used to be a trio task
 sleeping a second and handing each commit to a worker thread, which woke the trio loop
-twice a second on an idle node (the sleep's expiry, the worker's result), each wake-up as
-costly as a keepalive's. A thread of its own wakes only itself, and the journal is
-thread-safe: commits are ordered by its commit lock, whoever makes them.
+twice a second on an idle node (the sleep's expiry, the worker's result); a trio wake-up
+from idle costs ~300-400 µs on the test VM. A thread of its own wakes only itself, and
+the journal is thread-safe: commits are ordered by its commit lock, whoever makes them.
 
 A failed commit must stop the node (after a failed fsync the kernel may have dropped the
 pages); the thread reports it to the loop through `on_failure`, called in the thread, and

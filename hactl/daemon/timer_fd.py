@@ -2,9 +2,8 @@
 
 The node's loop waits for its next engine deadline and its sockets in one `epoll` (see
 `hactl/daemon/input_wait.py`). A trio timeout would do the same, but each expiry runs
-trio's cancellation machinery (raise `Cancelled`, abort the wait, unwind), which at
-keepalive 100 ms was a fifth of an idle node's CPU. A timerfd is one syscall to arm and
-costs nothing when it fires with the packets that woke the loop anyway.
+trio's cancellation machinery (raise `Cancelled`, abort the wait, unwind) on every
+keepalive. A timerfd is one syscall to arm, and its expiry is just a readable descriptor.
 
 Python gains `os.timerfd_create` in 3.13; until RHEL's Python has it, libc through ctypes.
 `time.monotonic_ns()` reads CLOCK_MONOTONIC on Linux, the clock the engine's deadlines

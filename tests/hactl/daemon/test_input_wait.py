@@ -72,17 +72,6 @@ def test_disarmed_after_firing_it_stays_quiet(timer: tuple[TimerFd, select.epoll
     assert poller.poll(0.05) == []
 
 
-def test_arming_the_same_instant_twice_keeps_one_expiry(
-    timer: tuple[TimerFd, select.epoll],
-) -> None:
-    timerfd, poller = timer
-    instant_ns = time.monotonic_ns() + 20_000_000
-    timerfd.arm_at_ns(instant_ns)
-    timerfd.arm_at_ns(instant_ns)
-    assert timerfd.armed_at_ns == instant_ns
-    assert poller.poll(5) != []
-
-
 # ---- the wait --------------------------------------------------------------------------
 
 
