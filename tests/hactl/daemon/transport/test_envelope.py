@@ -121,3 +121,20 @@ def test_crc_packets_verify_but_only_their_own_bytes(generation: int, seq: int) 
         kind=1, body=None, seal=None,
     )  # fmt: skip
     assert decode_envelope(encode_envelope(envelope, CRC_KEY), ALL_KEYS) == envelope
+
+
+@pytest.mark.parametrize("key", [SHA1_KEY, SHA256_KEY, MD5_KEY, CRC_KEY], ids=repr)
+@given(seq=st.integers(min_value=0, max_value=2**64 - 1), sender=st.text(min_size=1, max_size=40),
+       body=st.recursive(st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=30)
+                         | st.binary(max_size=30),
+                         lambda inner: st.lists(inner, max_size=4), max_leaves=12))  # fmt: skip
+def test_the_packet_is_the_msgpack_list_of_its_eleven_fields(
+    key: AuthKey, seq: int, sender: str, body: object
+) -> None:
+    """Built without packing the fields twice, the bytes are still the plain encoding."""
+    envelope = Envelope(udpport=694, sender=sender, destination=None, generation=1, seq=seq,
+                        kind=5, body=body, seal=None)  # fmt: skip
+    packet = encode_envelope(envelope, key)
+    fields = msgpack.unpackb(packet, raw=False, strict_map_key=False)
+    assert packet == msgpack.packb(fields, use_bin_type=True)
+    assert fields[9] == key.index and len(fields) == 11
