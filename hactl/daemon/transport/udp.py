@@ -95,8 +95,27 @@ class UdpTransport:
         packet = encode_envelope(envelope, self.auth.active_key)
         for link in self._links:
             for target in link.targets:
+                if self.faults is None and self._sent_at_once(link, packet, target):
+                    continue
                 await self._transmit(link, packet, target)
         return seq
+
+    def _sent_at_once(self, link: _Link, packet: bytes, target: tuple[str, int]) -> bool:
+        is_sent = _try_send(link, packet, target)
+        if is_sent is None:
+            return False
+        self._note_sent(link, packet, is_sent)
+        return True
+
+    def _note_sent(self, link: _Link, packet: bytes, is_sent: bool) -> None:
+        if is_sent:
+            self.sent_packet_count += 1
+            link.last_sent_packet = packet
+            if link.plan.is_broadcast:
+                _discard_echo(link, packet)
+            return
+        name = link.plan.link
+        self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
     async def _transmit(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
         if self.faults is None:
@@ -124,14 +143,7 @@ class UdpTransport:
                 while is_sent is None:
                     await trio.lowlevel.wait_writable(link.sock)
                     is_sent = _try_send(link, packet, target)
-        if is_sent:
-            self.sent_packet_count += 1
-            link.last_sent_packet = packet
-            if link.plan.is_broadcast:
-                _discard_echo(link, packet)
-            return
-        name = link.plan.link
-        self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
+        self._note_sent(link, packet, bool(is_sent))
 
     def link_sockets(self) -> tuple[socket.socket, ...]:
         """Each link's socket, in `plans` order, for the loop's epoll to watch."""
