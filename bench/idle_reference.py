@@ -15,6 +15,7 @@ Both run in the node namespaces of the caller's topology; the topology stops the
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -69,9 +70,9 @@ def keepalived_pair(net: Topology) -> Iterator[dict[str, int] | None]:
             config = Path(base) / f"{role}.conf"
             config.write_text(_keepalived_config(net, role, other, priority))
             processes[role] = net.start(role, [
-                binary, "--dont-fork", "--log-console", "--vrrp", "--use-file", str(config),
+                binary, "--dont-fork", "--vrrp", "--use-file", str(config),
                 "--pid", f"{base}/{role}.pid", "--vrrp_pid", f"{base}/{role}.vrrp.pid",
-            ])  # fmt: skip
+            ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         yield {role: process.pid for role, process in processes.items()}
         for process in processes.values():
             net.kill(process)
