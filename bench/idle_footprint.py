@@ -8,11 +8,15 @@ mappings that hold most of the RSS (smaps, grouped by file; `[anon]` is the heap
 stacks and Python's arenas), and each daemon's CPU over the idle window (% of one core,
 all its threads; the commit worker threads count). Targets: idle RSS <= 60 MB, idle CPU
 <= 1 % of a core per daemon at keepalive 100 ms. With `--realtime off` the
-daemon runs without SCHED_RR and mlockall, to see what locking costs. Prints only.
+daemon runs without SCHED_RR and mlockall, to see what locking costs. At 100 ms, the
+daemons are then stopped and the same window is measured for two references in the same
+topology (bench/idle_reference.py): a bare Python loop exchanging signed heartbeats, the
+floor of any Python daemon here, and keepalived at advert_int 0.1 where it is installed;
+hactl's median is printed as a ratio of each. Prints only.
 
 Needs root (namespaces); without it, prints why and exits 0.
 Usage: sudo .venv/bin/python bench/idle_footprint.py [--idle-seconds 10] [--realtime off]
-       [--windows N] [--only 1s|100ms]
+       [--windows N] [--only 1s|100ms] [--no-references]
 An A/B against another checkout: run it alternately with PYTHONPATH=/path/to/checkout
 (the lab's daemons inherit the environment, so they run that checkout's code).
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.idle_reference import descendants, keepalived_pair, python_loops
 from hactl.daemon.lab import ClusterLab, Timings, group_holder, wait_for
 from hactl.testbed.netns import topology
 
@@ -38,6 +44,7 @@ SETTINGS = (
                                 initdead="1")),
 )  # fmt: skip
 TOP_MAPPINGS = 10
+REFERENCE_SETTLE_S = 3.0
 
 
 def status_fields(pid: int) -> dict[str, str]:
@@ -81,7 +88,7 @@ def cpu_ns(pid: int) -> int:
 
 
 def measure(label: str, timings: Timings, idle_seconds: float, realtime: str,
-            windows: int = 1) -> None:  # fmt: skip
+            windows: int = 1, with_references: bool = False) -> None:  # fmt: skip
     with topology(("master", "backup")) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-bench-") as base:  # fmt: skip
         lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
@@ -107,6 +114,7 @@ def measure(label: str, timings: Timings, idle_seconds: float, realtime: str,
         status = status_fields(pid)
         rollup = rollup_kb(pid)
         mappings = rss_by_mapping_kb(pid)
+        references = measure_references(lab, idle_seconds) if with_references else {}
     print(f"\n{label}, realtime {realtime}, after {idle_seconds:g} s idle (master daemon)")
     print(f"  VmRSS {status['VmRSS']}  VmLck {status['VmLck']}  VmSize {status['VmSize']}  "
           f"threads {status['Threads']}  (target RSS <= 60 MB)")
@@ -121,6 +129,38 @@ def measure(label: str, timings: Timings, idle_seconds: float, realtime: str,
           f"Locked {rollup['Locked']} kB")
     for name, kb in mappings.most_common(TOP_MAPPINGS):
         print(f"    {kb:8d} kB  {name}")
+    hactl_percents = {role: statistics.median(window[role] for window in window_percents)
+                      for role in pids}  # fmt: skip
+    for name, reference_percents in references.items():
+        if reference_percents is None:
+            print(f"  reference {name}: not installed, skipped")
+            continue
+        print(f"  reference {name}, same topology, {idle_seconds:g} s: "
+              + "  ".join(f"{role} {percent:.2f} % (hactl's median {hactl_percents[role]:.2f} % "
+                          f"= {hactl_percents[role] / percent:.1f}x)"
+                          for role, percent in reference_percents.items()))  # fmt: skip
+
+
+def measure_references(lab: ClusterLab, idle_seconds: float) -> dict[str, dict[str, float] | None]:
+    """Stop hactl, then the same window for the references of bench/idle_reference.py."""
+    for role in lab.net.node_names:
+        lab.kill_daemon(role)
+        lab.stop_service_leftovers(role)
+    found: dict[str, dict[str, float] | None] = {}
+    for name, start in (("python loop", python_loops), ("keepalived", keepalived_pair)):
+        with start(lab.net) as pids:
+            if pids is None:
+                found[name] = None
+                continue
+            time.sleep(REFERENCE_SETTLE_S)  # keepalived: the backup state, the VIP up
+            trees = {role: descendants(pid) for role, pid in pids.items()}
+            before_ns = {role: sum(map(cpu_ns, tree)) for role, tree in trees.items()}
+            started_ns = time.monotonic_ns()
+            time.sleep(idle_seconds)
+            elapsed_ns = time.monotonic_ns() - started_ns
+            found[name] = {role: (sum(map(cpu_ns, tree)) - before_ns[role]) / elapsed_ns * 100
+                           for role, tree in trees.items()}  # fmt: skip
+    return found
 
 
 def main() -> None:
@@ -129,6 +169,8 @@ def main() -> None:
     parser.add_argument("--realtime", choices=("on", "off"), default="on")
     parser.add_argument("--windows", type=int, default=1, help="idle windows in a row")
     parser.add_argument("--only", choices=("1s", "100ms"), help="one keepalive setting")
+    parser.add_argument("--no-references", action="store_true",
+                        help="no python-loop and keepalived references at 100 ms")  # fmt: skip
     arguments = parser.parse_args()
     if os.geteuid() != 0:
         print("bench/idle_footprint.py needs root and network namespaces; skipped.")
@@ -136,7 +178,8 @@ def main() -> None:
     for label, timings in SETTINGS:
         if arguments.only is None or label == f"keepalive {arguments.only}":
             measure(label, timings, arguments.idle_seconds, arguments.realtime,
-                    arguments.windows)  # fmt: skip
+                    arguments.windows, with_references=label == "keepalive 100ms"
+                    and not arguments.no_references)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import enum
 import os
 import select
 import time
@@ -33,8 +34,16 @@ import trio
 from engine.core.events import TimeAdvanced
 from hactl.daemon.timer_fd import TimerFd
 from hactl.daemon.transport.udp import Arrival, UdpTransport
+from hactl.daemon.trio_quiet import TrioQuiet, poll_timeout_s, quiet_trio
 
 DATAGRAMS_PER_WAKE = 64
+
+
+class _NotYetTried(enum.Enum):
+    NOT_YET_TRIED = enum.auto()
+
+
+_NOT_YET_TRIED = _NotYetTried.NOT_YET_TRIED
 
 Posted = TypeVar("Posted")
 
@@ -51,6 +60,8 @@ class InputWait(Generic[Posted]):
         self._is_parked = False
         self._is_wake_written = False
         self._link_by_fd: dict[int, int] = {}
+        # Found at the first wait (it must run inside trio): None means wait through trio.
+        self._quiet: TrioQuiet | _NotYetTried | None = _NOT_YET_TRIED
         self._epoll.register(self._timer.fd, select.EPOLLIN)
         self._epoll.register(self._wake_fd, select.EPOLLIN)
 
@@ -74,20 +85,25 @@ class InputWait(Generic[Posted]):
         A due deadline comes first, as `TimeAdvanced`, stamped before anything read after
         it, so the engine sees time only move forward.
         """
-        if self._posted or (deadline_ms is not None and _monotonic_ms() >= deadline_ms):
+        if self._quiet is _NOT_YET_TRIED:
+            self._quiet = await quiet_trio()
+            if self._quiet is not None:
+                self._epoll.register(self._quiet.trio_epoll_fd, select.EPOLLIN)
+        if self._is_ready(deadline_ms):
             await trio.lowlevel.checkpoint()  # a scheduling point, as a wait would be
         else:
             self._timer.arm_at_ns(None if deadline_ms is None else deadline_ms * 1_000_000)
-            self._is_parked = True
-            try:
-                await trio.lowlevel.wait_readable(self._epoll.fileno())
-            finally:
-                self._is_parked = False
+            if self._quiet is None:
+                await self._wait_through_trio()
+            else:
+                await self._wait_in_own_epoll(self._quiet, deadline_ms)
         items: list[TimeAdvanced | Arrival | Posted] = []
         now_ms = _monotonic_ms()
         if deadline_ms is not None and now_ms >= deadline_ms:
             items.append(TimeAdvanced(now_ms=now_ms))
         for fd, _ in self._epoll.poll(0):
+            if fd == self._trio_epoll_fd:
+                continue  # trio's business: it polls its own epoll when the loop yields
             if fd == self._timer.fd:
                 self._timer.note_fired()
             elif fd == self._wake_fd:
@@ -99,6 +115,48 @@ class InputWait(Generic[Posted]):
         items.extend(self._posted)
         self._posted.clear()
         return items
+
+    @property
+    def is_sleeping_outside_trio(self) -> bool:
+        """Whether waits block in this epoll while trio has nothing to run (trio_quiet.py)."""
+        return isinstance(self._quiet, TrioQuiet)
+
+    def _is_ready(self, deadline_ms: int | None) -> bool:
+        return bool(self._posted) or (deadline_ms is not None and _monotonic_ms() >= deadline_ms)
+
+    async def _wait_through_trio(self) -> None:
+        self._is_parked = True
+        try:
+            await trio.lowlevel.wait_readable(self._epoll.fileno())
+        finally:
+            self._is_parked = False
+
+    async def _wait_in_own_epoll(self, quiet: TrioQuiet, deadline_ms: int | None) -> None:
+        """Block the thread in the loop's epoll while no other task can run (trio_quiet.py).
+
+        Other tasks run only at this function's checkpoints, so what they post is seen
+        after each; the eventfd is for `_wait_through_trio`.
+        """
+        while True:
+            if quiet.has_runnable_others:
+                await trio.lowlevel.checkpoint()  # theirs first; they may post an input
+                if self._is_ready(deadline_ms) or self._has_own_input(self._epoll.poll(0)):
+                    return
+                continue
+            ready = self._epoll.poll(poll_timeout_s(quiet.seconds_to_next_deadline()))
+            if self._has_own_input(ready):
+                return
+            # trio's epoll is readable or its deadline came: its tasks' turn.
+            await trio.lowlevel.checkpoint()
+            if self._is_ready(deadline_ms):
+                return
+
+    def _has_own_input(self, ready: list[tuple[int, int]]) -> bool:
+        return any(fd != self._trio_epoll_fd for fd, _ in ready)
+
+    @property
+    def _trio_epoll_fd(self) -> int | None:
+        return None if not isinstance(self._quiet, TrioQuiet) else self._quiet.trio_epoll_fd
 
     def close(self) -> None:
         trio.lowlevel.notify_closing(self._epoll.fileno())  # trio's epoll watches it

@@ -8,7 +8,7 @@ the cluster IP's web page to see which node serves it.
 
 The article's haresources line is kept as written (`master IPaddr::CLUSTER_IP httpd smb`):
 `httpd` and `smb` are small Heartbeat-style resource.d scripts written here; `httpd`
-runs a small real web server (hactl/testbed/web_service.py) on port 80 serving a page that
+runs a small real web server (hactl/testbed/web_service.c, or .py) on port 80 serving a page that
 names its node, `smb` only keeps a state file. Nothing here runs outside the topology's
 namespaces, and every process is started through the topology, which stops it by PID
 when the topology is destroyed.
@@ -28,9 +28,9 @@ from pathlib import Path
 
 from hactl.control_client import ControlClientError, request
 from hactl.testbed.netns import CLIENT_ROLE, Topology
+from hactl.testbed.web_service_build import web_service_command
 
 TESTBED_DIR = Path(__file__).resolve().parent.parent / "testbed"
-WEB_SERVICE = TESTBED_DIR / "web_service.py"
 HTTP_PROBE = TESTBED_DIR / "http_probe.py"
 
 CLUSTER_IP = "198.18.0.50"
@@ -47,10 +47,9 @@ running() {{ [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; }}
 case "$1" in
   start)
     running && exit 0
-    mkdir -p "$STATE"
+    [ -d "$STATE" ] || mkdir -p "$STATE"
     # The server forks once it listens, so the port accepts when this returns.
-    {python} -S -I {web_service} {port} "$PIDFILE" "{node}" >"$STATE/httpd.log" 2>&1 </dev/null
-    exit $? ;;
+    exec {web_service} {port} "$PIDFILE" "{node}" >"$STATE/httpd.log" 2>&1 </dev/null ;;
   stop)
     if running; then
         PID="$(cat "$PIDFILE")"
@@ -142,11 +141,12 @@ class ClusterLab:
         authkeys.write_text(f"auth 1\n1 {self.auth_method} {secret}\n")
         authkeys.chmod(0o600)
         service_state = self.node_dir(role) / "service"
+        service_state.mkdir(parents=True, exist_ok=True)
+        web_service = web_service_command()
         for name, template in (("httpd", HTTPD_SCRIPT), ("smb", SMB_SCRIPT)):
             script = config_dir / "resource.d" / name
             script.write_text(template.format(port=SERVICE_PORT, state_dir=service_state,
-                                              node=role, python=sys.executable,
-                                              web_service=WEB_SERVICE))  # fmt: skip
+                                              node=role, web_service=web_service))  # fmt: skip
             script.chmod(0o755)
 
     def ha_cf(self) -> str:

@@ -194,9 +194,29 @@ class Topology:
         self.is_destroyed = True
         for process in self.started_processes:
             self.kill(process)
-        for role in (*self._roles(), None):
-            namespace = self.switch_namespace if role is None else self.namespace(role)
+        namespaces = [self.namespace(role) for role in self._roles()] + [self.switch_namespace]
+        for namespace in namespaces:
+            kill_left_in(namespace)
+        for namespace in namespaces:
             run_ip("netns", "delete", namespace, check=False)
+
+
+def kill_left_in(namespace: str) -> None:
+    """SIGKILL, by PID, what still runs in one of our namespaces: a daemon's services.
+
+    A resource script's server detaches into a session of its own (as a daemonised Apache
+    does), so stopping the `ip netns exec` sessions we started leaves it running, and a
+    namespace with a process in it outlives `ip netns delete`. Everything in a namespace
+    this topology made was started by us or by a daemon we started.
+    """
+    for _attempt in range(3):  # a dying process may have forked: look again
+        pids = [int(word) for word in run_ip("netns", "pids", namespace, check=False).split()]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
 
 
 _tags_made = itertools.count()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import trio
 
 from engine.config.model import AuthConfig
-from hactl.daemon.transport.envelope import MAX_PACKET_BYTES, Envelope, encode_envelope
+from hactl.daemon.transport.envelope import MAX_PACKET_BYTES, EnvelopeEncoder
 from hactl.daemon.transport.faults import FaultInjector
 from hactl.daemon.transport.media import LinkPlan, destinations, open_link_socket
 from hactl.daemon.transport.receiver import Ignored, Receiver, Reception
@@ -58,6 +58,11 @@ class UdpTransport:
     sent_packet_count: int = 0
     _links: list[_Link] = field(default_factory=list)
     _nursery: trio.Nursery | None = None
+    _encoder: EnvelopeEncoder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._encoder = EnvelopeEncoder(udpport=self.udpport, sender=self.local_node,
+                                        generation=self.generation)  # fmt: skip
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Open every link, then keep them (and any delayed sends) until cancelled."""
@@ -88,15 +93,31 @@ class UdpTransport:
         """Sign and send one envelope on every link; return its seq."""
         seq = self.next_seq
         self.next_seq += 1
-        envelope = Envelope(
-            udpport=self.udpport, sender=self.local_node, destination=destination,
-            generation=self.generation, seq=seq, kind=kind, body=body, seal=seal,
-        )  # fmt: skip
-        packet = encode_envelope(envelope, self.auth.active_key)
+        packet = self._encoder.encode(destination=destination, seq=seq, kind=kind, body=body,
+                                      seal=seal, key=self.auth.active_key)  # fmt: skip
         for link in self._links:
             for target in link.targets:
+                if self.faults is None and self._sent_at_once(link, packet, target):
+                    continue
                 await self._transmit(link, packet, target)
         return seq
+
+    def _sent_at_once(self, link: _Link, packet: bytes, target: tuple[str, int]) -> bool:
+        is_sent = _try_send(link, packet, target)
+        if is_sent is None:
+            return False
+        self._note_sent(link, packet, is_sent)
+        return True
+
+    def _note_sent(self, link: _Link, packet: bytes, is_sent: bool) -> None:
+        if is_sent:
+            self.sent_packet_count += 1
+            link.last_sent_packet = packet
+            if link.plan.is_broadcast:
+                _discard_echo(link, packet)
+            return
+        name = link.plan.link
+        self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
 
     async def _transmit(self, link: _Link, packet: bytes, target: tuple[str, int]) -> None:
         if self.faults is None:
@@ -124,14 +145,7 @@ class UdpTransport:
                 while is_sent is None:
                     await trio.lowlevel.wait_writable(link.sock)
                     is_sent = _try_send(link, packet, target)
-        if is_sent:
-            self.sent_packet_count += 1
-            link.last_sent_packet = packet
-            if link.plan.is_broadcast:
-                _discard_echo(link, packet)
-            return
-        name = link.plan.link
-        self.send_error_counts[name] = self.send_error_counts.get(name, 0) + 1
+        self._note_sent(link, packet, bool(is_sent))
 
     def link_sockets(self) -> tuple[socket.socket, ...]:
         """Each link's socket, in `plans` order, for the loop's epoll to watch."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
 import trio
+import trio.testing
 
 from engine.config.model import AuthConfig, AuthKey, AuthMethod
 from engine.core.events import TimeAdvanced
@@ -22,6 +24,7 @@ from hactl.daemon.transport.envelope import Envelope, encode_envelope
 from hactl.daemon.transport.media import RECEIVE_BUFFER_BYTES, LinkPlan
 from hactl.daemon.transport.receiver import Delivered, Receiver
 from hactl.daemon.transport.udp import Arrival, UdpTransport
+from hactl.daemon.trio_quiet import quiet_trio, trio_epoll_fd
 
 KEY = AuthKey(index=1, method=AuthMethod.SHA256, secret=b"cluster secret")
 AUTH = AuthConfig(active_index=1, keys=(KEY,))
@@ -201,3 +204,103 @@ async def test_the_link_socket_can_queue_seconds_of_heartbeats(
     (sock,) = wait.transport.link_sockets()
     # Linux reports twice what was set (its bookkeeping share); at least what we asked.
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= RECEIVE_BUFFER_BYTES
+
+
+# ---- trio's other tasks while the loop sleeps in its own epoll (trio_quiet.py) ---------
+# A task left stuck would run only when the loop's deadline (30 s) woke it, and the wait
+# would return TimeAdvanced instead of what the task posts.
+
+
+@pytest.fixture
+async def quiet_wait() -> AsyncIterator[InputWait[str]]:
+    """A wait with no links (nothing bound, no root needed): deadlines and posted inputs."""
+    receiver = Receiver(local_node="backup", nodes=("master", "backup"), udpport=694,
+                        auth=AUTH)  # fmt: skip
+    transport = UdpTransport(local_node="backup", udpport=694, generation=1, auth=AUTH,
+                             plans=(), receiver=receiver)  # fmt: skip
+    wait = InputWait[str](transport)
+    yield wait
+    wait.close()
+
+
+async def test_the_daemons_trio_lets_the_loop_sleep_outside_it(
+    quiet_wait: InputWait[str],
+) -> None:
+    """The trio this project runs on still has the epoll the quiet wait needs."""
+    assert trio_epoll_fd() is not None
+    assert isinstance((await quiet_wait.wait(monotonic_ms()))[0], TimeAdvanced)
+    assert quiet_wait.is_sleeping_outside_trio
+
+
+async def test_a_task_woken_by_its_socket_runs_while_the_loop_sleeps(
+    quiet_wait: InputWait[str],
+) -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.setblocking(False)
+
+        async def reader() -> None:
+            await trio.lowlevel.wait_readable(ours)
+            await quiet_wait.send(ours.recv(16).decode())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reader)
+            threading.Timer(0.05, theirs.send, (b"from a pipe",)).start()
+            assert await quiet_wait.wait(monotonic_ms() + 30_000) == ["from a pipe"]
+    assert quiet_wait.is_sleeping_outside_trio
+
+
+async def test_a_task_sleeping_to_a_trio_deadline_runs_while_the_loop_sleeps(
+    quiet_wait: InputWait[str],
+) -> None:
+    async def sleeper() -> None:
+        await trio.sleep(0.05)
+        await quiet_wait.send("after its sleep")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(sleeper)
+        started_ms = monotonic_ms()
+        assert await quiet_wait.wait(monotonic_ms() + 60_000) == ["after its sleep"]
+        assert monotonic_ms() - started_ms >= 50
+
+
+async def test_a_worker_threads_result_reaches_its_task_while_the_loop_sleeps(
+    quiet_wait: InputWait[str],
+) -> None:
+    async def committer() -> None:
+        await quiet_wait.send(await trio.to_thread.run_sync(_slow_result))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(committer)
+        assert await quiet_wait.wait(monotonic_ms() + 30_000) == ["from a thread"]
+
+
+def _slow_result() -> str:
+    time.sleep(0.05)
+    return "from a thread"
+
+
+async def test_a_task_needing_many_steps_is_not_starved(quiet_wait: InputWait[str]) -> None:
+    """A control request takes several scheduler rounds; the loop must not sleep between."""
+
+    async def many_steps() -> None:
+        for _ in range(20):
+            await trio.lowlevel.checkpoint()
+        await quiet_wait.send("done")
+
+    # Starved, they would run only once the loop's deadline woke it: TimeAdvanced first.
+    deadline_ms = monotonic_ms() + 30_000
+    items: list[object] = []
+    async with trio.open_nursery() as nursery:
+        for _ in range(3):
+            nursery.start_soon(many_steps)
+        while len(items) < 3:
+            items += await quiet_wait.wait(deadline_ms)
+    assert items == ["done", "done", "done"]
+
+
+def test_under_a_fake_clock_the_loop_waits_through_trio() -> None:
+    async def check() -> None:
+        assert await quiet_trio() is None
+
+    trio.run(check, clock=trio.testing.MockClock())

@@ -7,6 +7,9 @@ so it sees the first answer that becomes possible, not one timeout later.
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from hactl.daemon.lab import (
     wait_for,
 )
 from hactl.testbed.netns import CLIENT_ROLE, Topology, topology
+from hactl.testbed.web_service_build import PYTHON_SOURCE, compiled_web_service
 
 pytestmark = pytest.mark.needs_root
 
@@ -59,6 +63,42 @@ def test_httpd_start_returns_listening_and_stop_returns_gone() -> None:
             assert _httpd(lab, "master", "status").stdout.strip() == "stopped"
             assert not Path(f"/proc/{pid}").exists() or \
                 "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+FETCH_RAW = ("import _socket, sys; s = _socket.socket(); s.settimeout(2); "
+             f"s.connect(('127.0.0.1', {SERVICE_PORT})); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); "
+             "sys.stdout.write(repr(b''.join(iter(lambda: s.recv(4096), b''))))")  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="no C compiler for web_service.c")
+def test_the_compiled_and_the_python_service_answer_the_same_bytes() -> None:
+    compiled = compiled_web_service()
+    assert compiled is not None
+    with topology(("master",)) as net, tempfile.TemporaryDirectory(prefix="hactl-svc-") as base:
+        answers = []
+        for argv in ([str(compiled)], [sys.executable, "-S", "-I", str(PYTHON_SOURCE)]):
+            pid_file = Path(base) / "service.pid"
+            # The server's child keeps what it inherited: not the pipe `run` reads to its end.
+            started = net.run("master", ["sh", "-c", 'exec "$@" >/dev/null 2>&1 </dev/null', "sh",
+                                         *argv, str(SERVICE_PORT), str(pid_file), "node one"])
+            assert started.returncode == 0, started.stderr  # returns listening, forked
+            pid = int(pid_file.read_text())
+            try:
+                answers.append(net.run("master", [sys.executable, "-c", FETCH_RAW]).stdout)
+            finally:
+                os.kill(pid, signal.SIGKILL)
+                wait_for(functools.partial(_is_gone, pid), timeout_s=10, what="the server gone")
+        assert answers[0] == answers[1]
+        assert answers[0].endswith("\\r\\n\\r\\nnode one\\n'")
+
+
+def _is_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # killed; its parent, the shell `run` started, has exited
 
 
 ANNOUNCE = ("import sys, trio; from hactl.agents.announce import announce_address; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,22 @@ def test_everything_is_removed_even_when_the_body_fails() -> None:
         raise RuntimeError("boom")
     assert not created & _namespaces()
     assert sleeper.poll() is not None  # the process we started was stopped
+
+
+@pytest.mark.needs_root
+def test_destroy_stops_what_detached_from_the_sessions_it_started() -> None:
+    """A daemon's services leave our sessions (setsid); they must not outlive the test."""
+    with topology(("master",)) as net:
+        started = net.run("master", ["sh", "-c",
+                                     "setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $!"])
+        pid = int(started.stdout)
+        assert _is_running(pid)
+    assert not _is_running(pid)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # killed; a zombie until init reaps it

@@ -14,6 +14,7 @@ from engine.config.model import AuthConfig, AuthKey, AuthMethod
 from hactl.daemon.transport.envelope import (
     MAX_PACKET_BYTES,
     Envelope,
+    EnvelopeEncoder,
     EnvelopeError,
     decode_envelope,
     encode_envelope,
@@ -121,3 +122,72 @@ def test_crc_packets_verify_but_only_their_own_bytes(generation: int, seq: int) 
         kind=1, body=None, seal=None,
     )  # fmt: skip
     assert decode_envelope(encode_envelope(envelope, CRC_KEY), ALL_KEYS) == envelope
+
+
+@pytest.mark.parametrize("key", [SHA1_KEY, SHA256_KEY, MD5_KEY, CRC_KEY], ids=repr)
+@given(seq=st.integers(min_value=0, max_value=2**64 - 1), sender=st.text(min_size=1, max_size=40),
+       body=st.recursive(st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=30)
+                         | st.binary(max_size=30),
+                         lambda inner: st.lists(inner, max_size=4), max_leaves=12))  # fmt: skip
+def test_the_packet_is_the_msgpack_list_of_its_eleven_fields(
+    key: AuthKey, seq: int, sender: str, body: object
+) -> None:
+    """Built without packing the fields twice, the bytes are still the plain encoding."""
+    envelope = Envelope(udpport=694, sender=sender, destination=None, generation=1, seq=seq,
+                        kind=5, body=body, seal=None)  # fmt: skip
+    packet = encode_envelope(envelope, key)
+    fields = msgpack.unpackb(packet, raw=False, strict_map_key=False)
+    assert packet == msgpack.packb(fields, use_bin_type=True)
+    assert fields[9] == key.index and len(fields) == 11
+
+
+def test_an_encoder_reused_across_bodies_and_seals_gives_each_packets_own_bytes() -> None:
+    """What it keeps from the last packet is used only for the same body and seal objects."""
+    encoder = EnvelopeEncoder(udpport=694, sender="master", generation=3)
+    first_body, second_body = {"groups": ["a"]}, {"groups": ["b"]}
+    first_seal, second_seal = b"\x01" * 8, b"\x02" * 8
+    sends = [(first_body, first_seal, None), (first_body, first_seal, None),
+             (second_body, first_seal, "backup"), (second_body, second_seal, None),
+             (first_body, None, None), ({"groups": ["a"]}, None, None)]  # fmt: skip
+    for seq, (body, seal, destination) in enumerate(sends, start=1):
+        expected = Envelope(udpport=694, sender="master", destination=destination,
+                            generation=3, seq=seq, kind=1, body=body, seal=seal)  # fmt: skip
+        packet = encoder.encode(destination=destination, seq=seq, kind=1, body=body, seal=seal,
+                                key=SHA256_KEY)  # fmt: skip
+        assert packet == msgpack.packb(
+            [1, 694, "master", destination, 3, seq, 1, body, seal, SHA256_KEY.index,
+             msgpack.unpackb(packet)[10]], use_bin_type=True)  # fmt: skip
+        assert decode_envelope(packet, ALL_KEYS) == expected
+
+
+def _relaid(packet: bytes, *, index_bytes: bytes, mac_header: bytes) -> bytes:
+    """The same fields and MAC with the index and the MAC encoded another valid way."""
+    fields = msgpack.unpackb(packet)
+    mac: bytes = fields[10]
+    return packet[: -(len(mac) + 3)] + index_bytes + mac_header + mac
+
+
+@pytest.mark.parametrize(("index_bytes", "mac_header"), [
+    (b"\xcc\x02", b"\xc4\x20"),  # the index as uint 8
+    (b"\x02", b"\xc5\x00\x20"),  # the MAC as bin 16
+    (b"\xd1\x00\x02", b"\xc6\x00\x00\x00\x20"),  # int 16 and bin 32
+], ids=["uint8 index", "bin16 mac", "int16 index, bin32 mac"])  # fmt: skip
+def test_another_encoders_layout_of_the_same_fields_verifies(
+    index_bytes: bytes, mac_header: bytes
+) -> None:
+    """The MAC covers the fields' encoding, not our layout: the fields are packed again."""
+    packet = encode_envelope(ENVELOPE, SHA256_KEY)
+    relaid = _relaid(packet, index_bytes=index_bytes, mac_header=mac_header)
+    assert relaid != packet
+    assert decode_envelope(relaid, ALL_KEYS) == ENVELOPE
+
+
+def test_bytes_moved_between_the_fields_and_the_index_do_not_verify() -> None:
+    """Cut out of the packet, the signed part must be exactly the 9 fields that decode."""
+    packet = encode_envelope(ENVELOPE, SHA256_KEY)
+    fields = msgpack.unpackb(packet)
+    seal_moved = msgpack.packb([*fields[:8], fields[8] + b"\xcc", *fields[9:]],
+                               use_bin_type=True)  # fmt: skip
+    with pytest.raises(EnvelopeError) as refused:
+        decode_envelope(seal_moved, ALL_KEYS)
+    assert refused.value.reason == "bad_signature"
