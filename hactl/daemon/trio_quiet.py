@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import math
 import select
+import time
 
 import trio
+
+_NO_DEADLINE = -1
 
 
 class TrioQuiet(trio.abc.Instrument):
@@ -38,6 +41,11 @@ class TrioQuiet(trio.abc.Instrument):
         self.own_task = own_task
         self.trio_epoll_fd = trio_epoll_fd
         self._runnable: set[trio.lowlevel.Task] = set()
+        # trio's earliest deadline, as a monotonic instant; only trio's tasks change it, and
+        # they run only in scheduler rounds, which `before_io_wait` marks.
+        self._next_deadline_ns = _NO_DEADLINE
+        self._is_deadline_stale = True
+        self._own_deadline = math.inf  # the loop task's, which changes without a round
 
     def task_scheduled(self, task: trio.lowlevel.Task) -> None:
         if task is not self.own_task:
@@ -53,10 +61,28 @@ class TrioQuiet(trio.abc.Instrument):
     def has_runnable_others(self) -> bool:
         return bool(self._runnable)
 
-    @staticmethod
-    def seconds_to_next_deadline() -> float:
-        """How long trio may sleep: until its earliest deadline (math.inf for none)."""
-        return trio.lowlevel.current_statistics().seconds_to_next_deadline
+    def before_io_wait(self, timeout: float) -> None:
+        self._is_deadline_stale = True
+
+    def seconds_to_next_deadline(self) -> float:
+        """How long trio may sleep: until its earliest deadline (math.inf for none).
+
+        Asked of trio (its statistics, built afresh on each call) only after trio has run
+        a scheduler round since the last time, or the loop's own task entered or left a
+        cancel scope with a deadline: a steady keepalive asks nothing.
+        """
+        now_ns = time.monotonic_ns()
+        own_deadline = trio.current_effective_deadline()
+        if own_deadline != self._own_deadline:
+            self._own_deadline, self._is_deadline_stale = own_deadline, True
+        if self._is_deadline_stale:
+            self._is_deadline_stale = False
+            seconds = trio.lowlevel.current_statistics().seconds_to_next_deadline
+            self._next_deadline_ns = (_NO_DEADLINE if math.isinf(seconds)
+                                      else now_ns + math.ceil(seconds * 1e9))  # fmt: skip
+        if self._next_deadline_ns == _NO_DEADLINE:
+            return math.inf
+        return max(0.0, (self._next_deadline_ns - now_ns) / 1e9)
 
 
 async def quiet_trio() -> TrioQuiet | None:

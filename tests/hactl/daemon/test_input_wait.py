@@ -304,3 +304,34 @@ def test_under_a_fake_clock_the_loop_waits_through_trio() -> None:
         assert await quiet_trio() is None
 
     trio.run(check, clock=trio.testing.MockClock())
+
+
+async def test_a_deadline_set_while_the_loop_sleeps_is_kept(quiet_wait: InputWait[str]) -> None:
+    """A task woken by I/O that then sleeps to a trio deadline: the loop must see it."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.setblocking(False)
+
+        async def woken_then_sleeping() -> None:
+            await trio.lowlevel.wait_readable(ours)
+            ours.recv(16)
+            await trio.sleep(0.05)
+            await quiet_wait.send("slept after its wake-up")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(woken_then_sleeping)
+            assert await quiet_wait.wait(monotonic_ms() + 5) != []  # the loop's own deadline
+            threading.Timer(0.02, theirs.send, (b"x",)).start()
+            assert await quiet_wait.wait(monotonic_ms() + 30_000) == ["slept after its wake-up"]
+
+
+async def test_a_deadline_of_the_loops_own_cancel_scope_ends_its_wait(
+    quiet_wait: InputWait[str],
+) -> None:
+    assert isinstance((await quiet_wait.wait(monotonic_ms()))[0], TimeAdvanced)
+    # Woken by its timerfd, without a scheduler round after it: what it knew of trio's
+    # deadlines stays, and only the scope below changes them.
+    assert isinstance((await quiet_wait.wait(monotonic_ms() + 5))[0], TimeAdvanced)
+    with trio.move_on_after(0.05) as scope:
+        await quiet_wait.wait(monotonic_ms() + 30_000)
+    assert scope.cancelled_caught
