@@ -1,0 +1,82 @@
+"""Bench: an A/B of an idle node's CPU, two checkouts' clusters measured in the same windows.
+
+Idle CPU on the test VM moves by ±10 % between runs minutes apart (the machine's own
+speed varies), more than most single changes to the daemon gain. So this runs two
+two-node clusters side by side, each in its own namespaces (hactl/daemon/lab.py), one
+running checkout A's code and one checkout B's (the daemons get PYTHONPATH=<checkout>),
+at keepalive 100 ms, and measures all four daemons over the same --windows windows of
+--window-seconds: each window prints every daemon's CPU (% of one core, all threads,
+from schedstat), and the end prints each daemon's median and B's median as a ratio of
+A's, the reference measured in the same run.
+
+Needs root (namespaces); without it, prints why and exits 0.
+Usage: sudo .venv/bin/python bench/idle_ab.py CHECKOUT_A CHECKOUT_B [--windows 8]
+       [--window-seconds 10]
+(A checkout of another commit: `git worktree add --detach /tmp/before COMMIT`.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.idle_footprint import SETTINGS, cpu_ns
+from hactl.daemon.lab import ClusterLab, group_holder, wait_for
+from hactl.testbed.netns import topology
+
+SETTLE_S = 3.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkout_a", type=Path)
+    parser.add_argument("checkout_b", type=Path)
+    parser.add_argument("--windows", type=int, default=8)
+    parser.add_argument("--window-seconds", type=float, default=10.0)
+    arguments = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench/idle_ab.py needs root and network namespaces; skipped.")
+        return
+    timings = dict(SETTINGS)["keepalive 100ms"]
+    with contextlib.ExitStack() as stack:
+        pids: dict[str, int] = {}
+        for label, checkout in (("A", arguments.checkout_a), ("B", arguments.checkout_b)):
+            net = stack.enter_context(topology(("master", "backup")))
+            base = stack.enter_context(tempfile.TemporaryDirectory(prefix="hactl-bench-"))
+            lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
+                             extra_ha_cf_lines=("realtime on",),
+                             extra_environment={"PYTHONPATH": str(checkout.resolve())})  # fmt: skip
+            lab.write_configs()
+            lab.start_all()
+            for role in net.node_names:
+                wait_for(lambda role=role, lab=lab: group_holder(lab.status(role)) == "master",
+                         timeout_s=60, what=f"{label} {role} to see the master hold")  # fmt: skip
+                pids[f"{label} {role}"] = int((lab.run_dir(role) / "hactl.pid").read_text())
+        time.sleep(SETTLE_S)
+        print(f"A = {arguments.checkout_a}, B = {arguments.checkout_b}, keepalive 100 ms")
+        found: dict[str, list[float]] = {name: [] for name in pids}
+        for _ in range(arguments.windows):
+            before_ns = {name: cpu_ns(pid) for name, pid in pids.items()}
+            started_ns = time.monotonic_ns()
+            time.sleep(arguments.window_seconds)
+            elapsed_ns = time.monotonic_ns() - started_ns
+            for name, pid in pids.items():
+                found[name].append((cpu_ns(pid) - before_ns[name]) / elapsed_ns * 100)
+            print("  " + "  ".join(f"{name} {values[-1]:.2f} %" for name, values in found.items())
+                  + f"  (load {os.getloadavg()[0]:.2f})")  # fmt: skip
+    medians = {name: statistics.median(values) for name, values in found.items()}
+    for role in ("master", "backup"):
+        a, b = medians[f"A {role}"], medians[f"B {role}"]
+        print(f"median {role}: A {a:.3f} %  B {b:.3f} %  B/A {b / a:.3f}")
+
+
+if __name__ == "__main__":
+    main()
