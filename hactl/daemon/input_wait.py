@@ -8,11 +8,15 @@ cancellation machinery. Here the loop's own task waits on one private epoll hold
 - every link's socket (level-triggered), read here and handed to the loop in order;
 - a timerfd armed at the engine's next deadline (hactl/daemon/timer_fd.py);
 - an eventfd that `send` writes when another task (an agent's result, an admin command,
-  a signal) posts an input while the loop sleeps.
+  a signal) posts an input while the loop sleeps through trio;
+- trio's own epoll descriptor, when the loop sleeps outside trio (below).
 
-So a keepalive is one wake-up, one trio task step, and no exception. (On the test VM that
-saved ~4 % of an idle daemon's CPU: what a keepalive costs there is mostly waking from
-idle with cold caches, BENCHMARKS.md "Idle CPU".) Packets wait in the
+While no other trio task can run, the loop blocks in this epoll itself rather than
+through trio's scheduler (hactl/daemon/trio_quiet.py): a steady keepalive is one wake-up
+and no trio scheduler round; anything trio must handle makes its descriptor readable and
+the loop yields to it. Where that is not possible the loop's task waits for this epoll
+through trio, one task step per wake-up. (What a keepalive costs on the test VM is mostly
+Python running with cold caches: BENCHMARKS.md "Idle CPU".) Packets wait in the
 kernel's socket buffer while the loop is busy (a commit, a send), where before a receive
 task took them into the channel; they are stamped when read. At most
 `DATAGRAMS_PER_WAKE` are read from one link per wake-up, so a flood on one link cannot
