@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import enum
 import os
 import select
 import time
@@ -41,13 +40,6 @@ from hactl.daemon.transport.udp import Arrival, UdpTransport
 from hactl.daemon.trio_quiet import TrioQuiet, poll_timeout_s, quiet_trio
 
 DATAGRAMS_PER_WAKE = 64
-
-
-class _NotYetTried(enum.Enum):
-    NOT_YET_TRIED = enum.auto()
-
-
-_NOT_YET_TRIED = _NotYetTried.NOT_YET_TRIED
 
 Posted = TypeVar("Posted")
 
@@ -64,8 +56,9 @@ class InputWait(Generic[Posted]):
         self._is_parked = False
         self._is_wake_written = False
         self._link_by_fd: dict[int, int] = {}
-        # Found at the first wait (it must run inside trio): None means wait through trio.
-        self._quiet: TrioQuiet | _NotYetTried | None = _NOT_YET_TRIED
+        # Looked for at the first wait (it must run inside trio); None: wait through trio.
+        self._quiet: TrioQuiet | None = None
+        self._is_quiet_looked_for = False
         self._epoll.register(self._timer.fd, select.EPOLLIN)
         self._epoll.register(self._wake_fd, select.EPOLLIN)
 
@@ -89,7 +82,8 @@ class InputWait(Generic[Posted]):
         A due deadline comes first, as `TimeAdvanced`, stamped before anything read after
         it, so the engine sees time only move forward.
         """
-        if self._quiet is _NOT_YET_TRIED:
+        if not self._is_quiet_looked_for:
+            self._is_quiet_looked_for = True
             self._quiet = await quiet_trio()
             if self._quiet is not None:
                 self._epoll.register(self._quiet.trio_epoll_fd, select.EPOLLIN)
@@ -123,7 +117,7 @@ class InputWait(Generic[Posted]):
     @property
     def is_sleeping_outside_trio(self) -> bool:
         """Whether waits block in this epoll while trio has nothing to run (trio_quiet.py)."""
-        return isinstance(self._quiet, TrioQuiet)
+        return self._quiet is not None
 
     def _is_ready(self, deadline_ms: int | None) -> bool:
         return bool(self._posted) or (deadline_ms is not None and _monotonic_ms() >= deadline_ms)
@@ -160,7 +154,7 @@ class InputWait(Generic[Posted]):
 
     @property
     def _trio_epoll_fd(self) -> int | None:
-        return None if not isinstance(self._quiet, TrioQuiet) else self._quiet.trio_epoll_fd
+        return None if self._quiet is None else self._quiet.trio_epoll_fd
 
     def close(self) -> None:
         trio.lowlevel.notify_closing(self._epoll.fileno())  # trio's epoll watches it
