@@ -29,6 +29,7 @@ from hactl.daemon.lab import (
 )
 from hactl.testbed.netns import CLIENT_ROLE, Topology, topology
 from hactl.testbed.web_service_build import PYTHON_SOURCE, compiled_web_service
+from tests.hactl.agents.conftest import is_process_alive
 
 pytestmark = pytest.mark.needs_root
 
@@ -93,12 +94,9 @@ def test_the_compiled_and_the_python_service_answer_the_same_bytes() -> None:
         assert answers[0].endswith("\\r\\n\\r\\nnode one\\n'")
 
 
+
 def _is_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state == "Z"  # killed; its parent, the shell `run` started, has exited
+    return not is_process_alive(pid)
 
 
 ANNOUNCE = ("import sys, trio; from hactl.agents.announce import announce_address; "

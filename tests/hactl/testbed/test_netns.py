@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from hactl.testbed.netns import Topology, topology
+from tests.hactl.agents.conftest import is_process_alive
 
 
 def _namespaces() -> set[str]:
@@ -57,13 +57,5 @@ def test_destroy_stops_what_detached_from_the_sessions_it_started() -> None:
         started = net.run("master", ["sh", "-c",
                                      "setsid sleep 600 >/dev/null 2>&1 </dev/null & echo $!"])
         pid = int(started.stdout)
-        assert _is_running(pid)
-    assert not _is_running(pid)
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"  # killed; a zombie until init reaps it
+        assert is_process_alive(pid)
+    assert not is_process_alive(pid)
