@@ -4,9 +4,10 @@ The service's start-up lies inside every failover the tests and `bench/failover.
 measure, between the cluster IP coming up and the client's first answer. Python's
 interpreter alone takes ~14 ms to start on the test VM (web_service.py, with `-S -I`);
 the same server in C (web_service.c) listens ~1 ms after its start. So the C one is built
-once per source version with the machine's C compiler, into the temporary directory, and
-used when it builds. Without a compiler (or without the C source, as in an installed
-copy) the resource script runs web_service.py: slower to start, the same behaviour.
+once per source version with the machine's C compiler, into a directory of this user's
+in the temporary directory, and used when it builds. Without a compiler (or without the
+C source, as in an installed copy) the resource script runs web_service.py: slower to
+start, the same behaviour.
 A source that does not compile is an error, not a silent fallback: the figures would
 change without anyone noticing.
 """
@@ -47,7 +48,7 @@ def compiled_web_service() -> Path | None:
         return None
     source = C_SOURCE.read_bytes()
     version = hashlib.sha256(source).hexdigest()[:16]
-    binary = Path(tempfile.gettempdir()) / f"hactl-web-service-{version}"
+    binary = _private_build_dir() / f"web-service-{version}"
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
     # Built under a name of its own, then renamed: labs starting in parallel never run a
@@ -62,3 +63,18 @@ def compiled_web_service() -> Path | None:
         raise WebServiceBuildError(f"{compiler} {C_SOURCE}: {result.stderr.strip()}")
     os.replace(partial, binary)
     return binary
+
+
+def _private_build_dir() -> Path:
+    """A directory in the temporary directory that only this user can write.
+
+    Tests run the built server as root: a path anyone could have made first in /tmp
+    would let another user choose what runs. So the directory must be ours and closed.
+    """
+    directory = Path(tempfile.gettempdir()) / f"hactl-web-service-{os.getuid()}"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    status = directory.lstat()
+    if not directory.is_dir() or directory.is_symlink() or status.st_uid != os.getuid() \
+            or status.st_mode & 0o077:  # fmt: skip
+        raise WebServiceBuildError(f"{directory} is not a private directory of this user")
+    return directory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,3 +49,11 @@ def test_a_source_that_does_not_compile_is_an_error(
 
 def _no_program(_name: str) -> None:
     return None
+
+
+@needs_compiler
+def test_the_server_is_built_in_a_directory_only_this_user_can_write() -> None:
+    binary = compiled_web_service()
+    assert binary is not None
+    status = binary.parent.lstat()
+    assert status.st_uid == os.getuid() and status.st_mode & 0o077 == 0
