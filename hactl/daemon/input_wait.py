@@ -59,6 +59,7 @@ class InputWait(Generic[Posted]):
         # Looked for at the first wait (it must run inside trio); None: wait through trio.
         self._quiet: TrioQuiet | None = None
         self._is_quiet_looked_for = False
+        self._trio_epoll_fd = -1  # in this epoll while the loop sleeps outside trio
         self._epoll.register(self._timer.fd, select.EPOLLIN)
         self._epoll.register(self._wake_fd, select.EPOLLIN)
 
@@ -86,7 +87,8 @@ class InputWait(Generic[Posted]):
             self._is_quiet_looked_for = True
             self._quiet = await quiet_trio()
             if self._quiet is not None:
-                self._epoll.register(self._quiet.trio_epoll_fd, select.EPOLLIN)
+                self._trio_epoll_fd = self._quiet.trio_epoll_fd
+                self._epoll.register(self._trio_epoll_fd, select.EPOLLIN)
         if self._is_ready(deadline_ms):
             await trio.lowlevel.checkpoint()  # a scheduling point, as a wait would be
         else:
@@ -151,11 +153,6 @@ class InputWait(Generic[Posted]):
 
     def _has_own_input(self, ready: list[tuple[int, int]]) -> bool:
         return any(fd != self._trio_epoll_fd for fd, _ in ready)
-
-    @property
-    def _trio_epoll_fd(self) -> int | None:
-        return None if self._quiet is None else self._quiet.trio_epoll_fd
-
     def close(self) -> None:
         trio.lowlevel.notify_closing(self._epoll.fileno())  # trio's epoll watches it
         self._epoll.close()

@@ -54,9 +54,6 @@ class TrioQuiet(trio.abc.Instrument):
     def before_task_step(self, task: trio.lowlevel.Task) -> None:
         self._runnable.discard(task)
 
-    def task_exited(self, task: trio.lowlevel.Task) -> None:
-        self._runnable.discard(task)
-
     @property
     def has_runnable_others(self) -> bool:
         return bool(self._runnable)
