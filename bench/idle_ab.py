@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,9 +52,10 @@ def main() -> None:
         for label, checkout in (("A", arguments.checkout_a), ("B", arguments.checkout_b)):
             net = stack.enter_context(topology(("master", "backup")))
             base = stack.enter_context(tempfile.TemporaryDirectory(prefix="hactl-bench-"))
+            environment = checkout_environment(checkout)
             lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
                              extra_ha_cf_lines=("realtime on",),
-                             extra_environment={"PYTHONPATH": str(checkout.resolve())})  # fmt: skip
+                             extra_environment=environment)  # fmt: skip
             lab.write_configs()
             lab.start_all()
             for role in net.node_names:
@@ -76,6 +78,23 @@ def main() -> None:
     for role in ("master", "backup"):
         a, b = medians[f"A {role}"], medians[f"B {role}"]
         print(f"median {role}: A {a:.3f} %  B {b:.3f} %  B/A {b / a:.3f}")
+
+
+def checkout_environment(checkout: Path) -> dict[str, str]:
+    """The environment under which `python -m hactl` runs `checkout`'s code, and checked to.
+
+    `-m` puts the working directory first on sys.path, ahead of PYTHONPATH: run from a
+    checkout, both sides would run that checkout's code and the A/B would compare A with
+    itself. PYTHONSAFEPATH (Python 3.11) leaves the working directory out.
+    """
+    environment = {"PYTHONPATH": str(checkout.resolve()), "PYTHONSAFEPATH": "1"}
+    found = subprocess.run(
+        [sys.executable, "-c", "import hactl; print(hactl.__file__)"],
+        env={**os.environ, **environment}, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not Path(found).resolve().is_relative_to(checkout.resolve()):
+        raise SystemExit(f"{checkout}: its daemons would import hactl from {found}")
+    return environment
 
 
 if __name__ == "__main__":
