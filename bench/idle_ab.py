@@ -29,8 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.idle_footprint import SETTINGS, cpu_ns
-from hactl.daemon.lab import ClusterLab, group_holder, wait_for
+from bench.idle_footprint import SETTINGS, cpu_window_percents, start_steady_cluster
 from hactl.testbed.netns import topology
 
 SETTLE_S = 3.0
@@ -52,26 +51,15 @@ def main() -> None:
         for label, checkout in (("A", arguments.checkout_a), ("B", arguments.checkout_b)):
             net = stack.enter_context(topology(("master", "backup")))
             base = stack.enter_context(tempfile.TemporaryDirectory(prefix="hactl-bench-"))
-            environment = checkout_environment(checkout)
-            lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
-                             extra_ha_cf_lines=("realtime on",),
-                             extra_environment=environment)  # fmt: skip
-            lab.write_configs()
-            lab.start_all()
-            for role in net.node_names:
-                wait_for(lambda role=role, lab=lab: group_holder(lab.status(role)) == "master",
-                         timeout_s=60, what=f"{label} {role} to see the master hold")  # fmt: skip
-                pids[f"{label} {role}"] = int((lab.run_dir(role) / "hactl.pid").read_text())
+            _, side_pids = start_steady_cluster(net, Path(base), timings, "on",
+                                                checkout_environment(checkout))  # fmt: skip
+            pids.update({f"{label} {role}": pid for role, pid in side_pids.items()})
         time.sleep(SETTLE_S)
         print(f"A = {arguments.checkout_a}, B = {arguments.checkout_b}, keepalive 100 ms")
         found: dict[str, list[float]] = {name: [] for name in pids}
         for _ in range(arguments.windows):
-            before_ns = {name: cpu_ns(pid) for name, pid in pids.items()}
-            started_ns = time.monotonic_ns()
-            time.sleep(arguments.window_seconds)
-            elapsed_ns = time.monotonic_ns() - started_ns
-            for name, pid in pids.items():
-                found[name].append((cpu_ns(pid) - before_ns[name]) / elapsed_ns * 100)
+            for name, percent in cpu_window_percents(pids, arguments.window_seconds).items():
+                found[name].append(percent)
             print("  " + "  ".join(f"{name} {values[-1]:.2f} %" for name, values in found.items())
                   + f"  (load {os.getloadavg()[0]:.2f})")  # fmt: skip
     medians = {name: statistics.median(values) for name, values in found.items()}

@@ -17,8 +17,7 @@ hactl's median is printed as a ratio of each. Prints only.
 Needs root (namespaces); without it, prints why and exits 0.
 Usage: sudo .venv/bin/python bench/idle_footprint.py [--idle-seconds 10] [--realtime off]
        [--windows N] [--only 1s|100ms] [--no-references]
-An A/B against another checkout: run it alternately with PYTHONPATH=/path/to/checkout
-(the lab's daemons inherit the environment, so they run that checkout's code).
+An A/B against another checkout: bench/idle_ab.py measures both in the same windows.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.idle_reference import descendants, keepalived_pair, python_loops
 from hactl.daemon.lab import ClusterLab, Timings, group_holder, wait_for
-from hactl.testbed.netns import topology
+from hactl.testbed.netns import Topology, topology
 
 SETTINGS = (
     ("keepalive 1s", Timings(keepalive="1", deadtime="3", warntime="2", initdead="6")),
@@ -87,28 +86,44 @@ def cpu_ns(pid: int) -> int:
     return total_ns
 
 
+def start_steady_cluster(net: Topology, base_dir: Path, timings: Timings, realtime: str,
+                         extra_environment: dict[str, str] | None = None,
+                         ) -> tuple[ClusterLab, dict[str, int]]:  # fmt: skip
+    """Start the article's master and backup; return once both see the master hold the
+    group, with each daemon's PID by role."""
+    lab = ClusterLab(net=net, base_dir=base_dir, timings=timings,
+                     extra_ha_cf_lines=(f"realtime {realtime}",),
+                     extra_environment=extra_environment or {})  # fmt: skip
+    lab.write_configs()
+    lab.start_all()
+    for role in net.node_names:
+
+        def sees_master_hold(role: str = role) -> bool:
+            return group_holder(lab.status(role)) == "master"
+
+        wait_for(sees_master_hold, timeout_s=60, what=f"{role} to see master holding the group")
+    pids = {role: int((lab.run_dir(role) / "hactl.pid").read_text()) for role in net.node_names}
+    return lab, pids
+
+
+def cpu_window_percents(pids: dict[str, int], seconds: float) -> dict[str, float]:
+    """Each process's CPU over the next `seconds` (% of one core, all its threads)."""
+    before_ns = {name: cpu_ns(pid) for name, pid in pids.items()}
+    started_ns = time.monotonic_ns()
+    time.sleep(seconds)  # the idle window itself
+    elapsed_ns = time.monotonic_ns() - started_ns
+    return {name: (cpu_ns(pid) - before_ns[name]) / elapsed_ns * 100 for name, pid in pids.items()}
+
+
 def measure(label: str, timings: Timings, idle_seconds: float, realtime: str,
             windows: int = 1, with_references: bool = False) -> None:  # fmt: skip
     with topology(("master", "backup")) as net, \
             tempfile.TemporaryDirectory(prefix="hactl-bench-") as base:  # fmt: skip
-        lab = ClusterLab(net=net, base_dir=Path(base), timings=timings,
-                         extra_ha_cf_lines=(f"realtime {realtime}",))  # fmt: skip
-        lab.write_configs()
-        lab.start_all()
-        for role in net.node_names:
-            wait_for(lambda role=role: group_holder(lab.status(role)) == "master",
-                     timeout_s=60, what=f"{role} to see master holding the group")  # fmt: skip
-        pids = {role: int((lab.run_dir(role) / "hactl.pid").read_text())
-                for role in net.node_names}  # fmt: skip
+        lab, pids = start_steady_cluster(net, Path(base), timings, realtime)
         window_percents: list[dict[str, float]] = []
         window_loads: list[float] = []
         for _ in range(windows):
-            cpu_before_ns = {role: cpu_ns(pid) for role, pid in pids.items()}
-            started_ns = time.monotonic_ns()
-            time.sleep(idle_seconds)  # the idle window itself
-            elapsed_ns = time.monotonic_ns() - started_ns
-            window_percents.append({role: (cpu_ns(pid) - cpu_before_ns[role]) / elapsed_ns * 100
-                                    for role, pid in pids.items()})  # fmt: skip
+            window_percents.append(cpu_window_percents(pids, idle_seconds))
             window_loads.append(os.getloadavg()[0])
         pid = pids["master"]
         status = status_fields(pid)
