@@ -100,8 +100,21 @@ def find_assigned(
     ipr: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address, interface_index: int | None
 ) -> Placement | None:
     """Where `address` is assigned now (on `interface_index` when given), or None."""
-    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
-    for entry in ipr.get_addr(family=family):
+    return _assigned_in(_addresses_of_family(ipr, address), address, interface_index)
+
+
+def _addresses_of_family(ipr: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+                         ) -> list[Any]:  # fmt: skip
+    """One dump of the kernel's addresses of `address`'s family, on every interface."""
+    return list(ipr.get_addr(family=socket.AF_INET if address.version == 4 else socket.AF_INET6))
+
+
+def _assigned_in(
+    entries: list[Any],
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    interface_index: int | None,
+) -> Placement | None:
+    for entry in entries:
         if interface_index is not None and entry["index"] != interface_index:
             continue
         if ipaddress.ip_address(entry.get("IFA_ADDRESS")) != address:
@@ -118,9 +131,9 @@ def find_assigned(
     return None
 
 
-def _first_free_label(ipr: Any, interface: str, interface_index: int) -> str:
-    addresses = ipr.get_addr(family=socket.AF_INET, index=interface_index)
-    used = {entry.get("IFA_LABEL") for entry in addresses}
+def _first_free_label(entries: list[Any], interface: str, interface_index: int) -> str:
+    """`interface:N` with the lowest N no IPv4 address in `entries` (a dump) is labelled."""
+    used = {entry.get("IFA_LABEL") for entry in entries if entry["index"] == interface_index}
     number = 0
     while f"{interface}:{number}" in used:
         number += 1
@@ -133,11 +146,13 @@ def _first_free_label(ipr: Any, interface: str, interface_index: int) -> str:
     return label
 
 
-def plan_placement(ipr: Any, resource: IPAddressResource) -> Placement:
+def plan_placement(ipr: Any, resource: IPAddressResource,
+                   ipv4_addresses: list[Any] | None = None) -> Placement:  # fmt: skip
     """Resolve interface, prefix, broadcast and label for adding `resource` (findif).
 
     With the interface and prefix written (the usual production form) this asks the
-    kernel nothing for IPaddr2 and one dump for IPaddr's label: the takeover's hot path.
+    kernel nothing for IPaddr2 and one dump for IPaddr's label (none when the caller
+    passes the IPv4 dump it already made): the takeover's hot path.
     """
     address = ipaddress.ip_address(resource.address)
     prefix_length, interface = resource.prefix_length, resource.interface
@@ -151,7 +166,11 @@ def plan_placement(ipr: Any, resource: IPAddressResource) -> Placement:
         network = ipaddress.ip_network(f"{address}/{prefix_length}", strict=False)
         broadcast = str(network.broadcast_address)
     is_labelled = resource.agent is IPAgent.IPADDR and address.version == 4
-    label = _first_free_label(ipr, interface, interface_index) if is_labelled else None
+    label = None
+    if is_labelled:
+        if ipv4_addresses is None:
+            ipv4_addresses = _addresses_of_family(ipr, address)
+        label = _first_free_label(ipv4_addresses, interface, interface_index)
     return Placement(
         address=address,
         prefix_length=prefix_length,
@@ -181,10 +200,11 @@ def add_address(resource: IPAddressResource) -> tuple[Placement, bool]:
     """
     address = ipaddress.ip_address(resource.address)
     with netlink_session() as ipr:
-        present = find_assigned(ipr, address, _wanted_interface_index(resource))
+        addresses = _addresses_of_family(ipr, address)  # one dump: presence and the label
+        present = _assigned_in(addresses, address, _wanted_interface_index(resource))
         if present is not None:
             return present, True
-        placement = plan_placement(ipr, resource)
+        placement = plan_placement(ipr, resource, addresses if address.version == 4 else None)
         options: dict[str, Any] = {
             "index": placement.interface_index,
             "address": str(address),
