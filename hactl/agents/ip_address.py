@@ -132,7 +132,7 @@ def _assigned_in(
 
 
 def _first_free_label(entries: list[Any], interface: str, interface_index: int) -> str:
-    """`interface:N` with the lowest N no IPv4 address in `entries` (a dump) is labelled."""
+    """The lowest `interface:N` that no address of the interface in `entries` (a dump) has."""
     used = {entry.get("IFA_LABEL") for entry in entries if entry["index"] == interface_index}
     number = 0
     while f"{interface}:{number}" in used:
