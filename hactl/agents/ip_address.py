@@ -147,12 +147,13 @@ def _first_free_label(entries: list[Any], interface: str, interface_index: int) 
 
 
 def plan_placement(ipr: Any, resource: IPAddressResource,
-                   ipv4_addresses: list[Any] | None = None) -> Placement:  # fmt: skip
+                   addresses: list[Any] | None = None) -> Placement:  # fmt: skip
     """Resolve interface, prefix, broadcast and label for adding `resource` (findif).
 
-    With the interface and prefix written (the usual production form) this asks the
-    kernel nothing for IPaddr2 and one dump for IPaddr's label (none when the caller
-    passes the IPv4 dump it already made): the takeover's hot path.
+    `addresses`: the dump of the address's family, when the caller has one. With the
+    interface and prefix written (the usual production form) this asks the kernel
+    nothing for IPaddr2, and for IPaddr's label only the dump it was not given: the
+    takeover's hot path.
     """
     address = ipaddress.ip_address(resource.address)
     prefix_length, interface = resource.prefix_length, resource.interface
@@ -168,9 +169,9 @@ def plan_placement(ipr: Any, resource: IPAddressResource,
     is_labelled = resource.agent is IPAgent.IPADDR and address.version == 4
     label = None
     if is_labelled:
-        if ipv4_addresses is None:
-            ipv4_addresses = _addresses_of_family(ipr, address)
-        label = _first_free_label(ipv4_addresses, interface, interface_index)
+        if addresses is None:
+            addresses = _addresses_of_family(ipr, address)
+        label = _first_free_label(addresses, interface, interface_index)
     return Placement(
         address=address,
         prefix_length=prefix_length,
@@ -204,7 +205,7 @@ def add_address(resource: IPAddressResource) -> tuple[Placement, bool]:
         present = _assigned_in(addresses, address, _wanted_interface_index(resource))
         if present is not None:
             return present, True
-        placement = plan_placement(ipr, resource, addresses if address.version == 4 else None)
+        placement = plan_placement(ipr, resource, addresses)
         options: dict[str, Any] = {
             "index": placement.interface_index,
             "address": str(address),
