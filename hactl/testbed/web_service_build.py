@@ -18,6 +18,7 @@ import hashlib
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -73,8 +74,8 @@ def _private_build_dir() -> Path:
     """
     directory = Path(tempfile.gettempdir()) / f"hactl-web-service-{os.getuid()}"
     directory.mkdir(mode=0o700, exist_ok=True)
-    status = directory.lstat()
-    if not directory.is_dir() or directory.is_symlink() or status.st_uid != os.getuid() \
+    status = directory.lstat()  # a symlink is not followed: it fails the S_ISDIR check
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() \
             or status.st_mode & 0o077:  # fmt: skip
         raise WebServiceBuildError(f"{directory} is not a private directory of this user")
     return directory

@@ -57,3 +57,20 @@ def test_the_server_is_built_in_a_directory_only_this_user_can_write() -> None:
     assert binary is not None
     status = binary.parent.lstat()
     assert status.st_uid == os.getuid() and status.st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("how", ["open to others", "a symlink to ours"])
+def test_a_build_directory_that_is_not_private_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
+) -> None:
+    """Someone else could have made the directory first in /tmp: nothing built there runs."""
+    monkeypatch.setattr(web_service_build.tempfile, "gettempdir", lambda: str(tmp_path))
+    directory = tmp_path / f"hactl-web-service-{os.getuid()}"
+    if how == "open to others":
+        directory.mkdir(mode=0o700)
+        directory.chmod(0o755)
+    else:
+        (tmp_path / "elsewhere").mkdir(mode=0o700)
+        directory.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(WebServiceBuildError, match="not a private directory"):
+        web_service_build._private_build_dir()
