@@ -153,6 +153,7 @@ class InputWait(Generic[Posted]):
 
     def _has_own_input(self, ready: list[tuple[int, int]]) -> bool:
         return any(fd != self._trio_epoll_fd for fd, _ in ready)
+
     def close(self) -> None:
         trio.lowlevel.notify_closing(self._epoll.fileno())  # trio's epoll watches it
         self._epoll.close()
